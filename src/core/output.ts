@@ -1,0 +1,42 @@
+import type { Message } from './message.js';
+
+/**
+ * Why a copy was not delivered. Every drop carries one, is counted under it, and is
+ * logged (rate-limited) with it: nothing is lost silently.
+ */
+export type DropReason =
+  | 'queue_full' // the destination's bounded queue was full: we drop the newest copy
+  | 'memory_budget' // the mirror's shared byte budget was spent
+  | 'rate_limited' // `URL|N` per-second limit
+  | 'sampled_out' // `URL|N%` sampling
+  | 'body_too_large' // request body over --copy-buffer-size: never truncated
+  | 'desync' // the tee could not frame the stream; the connection stops being mirrored
+  | 'filtered' // a modifier (allow/disallow/limiter) dropped it
+  | 'middleware_dropped' // the middleware did not echo it back
+  | 'middleware_unavailable' // the middleware is down or its queue is full
+  | 'unsafe_payload' // the payload cannot be stored in this format (e.g. contains gor's separator)
+  | 'shutdown' // still queued when the flush deadline ran out
+  | 'mirror_error'; // an exception in mirroring code (counted as an error too)
+
+/** Backpressure as a value (as in undici's dispatch): an output never blocks and never throws. */
+export type OfferResult = { readonly accepted: true } | { readonly accepted: false; readonly reason: DropReason };
+
+export const ACCEPTED: OfferResult = Object.freeze({ accepted: true });
+export function dropped(reason: DropReason): OfferResult {
+  return { accepted: false, reason };
+}
+
+/** A sink for messages: an HTTP destination, a .gor file, stdout, null, or middleware. */
+export interface Output {
+  /** Used as `dest=` in logs and stats, e.g. the destination URL or file path. */
+  readonly name: string;
+  /** Which message types this output wants (HTTP outputs: requests only). */
+  wants(msg: Message): boolean;
+  /** Queue a copy. Must return at once and must not throw. */
+  offer(msg: Message): OfferResult;
+  /** Stop accepting, deliver what is queued within `graceMs`, count the rest as `shutdown` drops. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** The per-destination limit of `--output-http 'URL|N'` (per second) or `'URL|N%'` (sampling). */
+export type RateLimit = { readonly kind: 'per-second'; readonly n: number } | { readonly kind: 'percent'; readonly n: number };

@@ -1,0 +1,61 @@
+import type { Logger } from './logger.js';
+import { Stats } from './stats.js';
+
+/** Percentile of a sample (nearest-rank), 0 for an empty one. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+/**
+ * One l2met line per destination, e.g.
+ *   source=traffic-duplicator at=stats dest=http://shadow count#mirrored=120
+ *   count#dropped.queue_full=3 count#errors.timeout=1 sample#queue_depth=0
+ *   measure#latency.p50=4ms measure#latency.p99=31ms
+ * Counters are cumulative totals since start (l2met's count# sums deltas; we print
+ * the delta since the previous report so the sums stay right).
+ */
+export function formatStatsLines(stats: Stats, previous: Map<string, Map<string, number>>): string[] {
+  const lines: string[] = [];
+  for (const dest of stats.destinations()) {
+    const e = stats.entry(dest);
+    const prev = previous.get(dest) ?? new Map<string, number>();
+    const now = new Map<string, number>();
+    const parts = [`at=stats dest=${dest}`];
+    const count = (name: string, total: number) => {
+      now.set(name, total);
+      parts.push(`count#${name}=${total - (prev.get(name) ?? 0)}`);
+    };
+    count('seen', e.seen);
+    count('mirrored', e.mirrored);
+    for (const [reason, n] of Object.entries(e.dropped)) count(`dropped.${reason}`, n ?? 0);
+    for (const [kind, n] of Object.entries(e.errors)) count(`errors.${kind}`, n);
+    for (const [name, v] of Object.entries(stats.readGauges(dest))) parts.push(`sample#${name}=${v}`);
+    const lat = stats.takeLatencies(dest).sort((a, b) => a - b);
+    if (lat.length > 0) {
+      parts.push(`measure#latency.p50=${percentile(lat, 50).toFixed(1)}ms`);
+      parts.push(`measure#latency.p99=${percentile(lat, 99).toFixed(1)}ms`);
+      parts.push(`measure#latency.max=${lat[lat.length - 1]!.toFixed(1)}ms`);
+    }
+    previous.set(dest, now);
+    lines.push(parts.join(' '));
+  }
+  return lines;
+}
+
+/** Prints the stats lines every `intervalMs` (unref'd: it never keeps the process alive). */
+export function startStatsReporter(stats: Stats, logger: Logger, intervalMs: number): { stop(final?: boolean): void } {
+  const previous = new Map<string, Map<string, number>>();
+  const report = () => {
+    for (const l of formatStatsLines(stats, previous)) logger.line(l);
+  };
+  const timer = setInterval(report, intervalMs);
+  timer.unref();
+  return {
+    stop(final = false) {
+      clearInterval(timer);
+      if (final) report();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { logfmt, createMemoryLogger, RateLimitedLog } from '../../src/telemetry/logger.js';
+
+test('logfmt quotes values with spaces, quotes and equals signs', () => {
+  assert.equal(logfmt({ at: 'x', msg: 'a b', q: 'say "hi"', e: 'a=b', n: 3, skip: undefined }), 'at=x msg="a b" q="say \\"hi\\"" e="a=b" n=3');
+});
+
+test('rate-limited log writes once per interval and reports what it held back', () => {
+  let t = 0;
+  const log = createMemoryLogger();
+  const rl = new RateLimitedLog(log, 1000, () => t);
+  rl.warn('k', 'drop', { reason: 'queue_full' });
+  rl.warn('k', 'drop', { reason: 'queue_full' });
+  rl.warn('k', 'drop', { reason: 'queue_full' });
+  t = 1500;
+  rl.warn('k', 'drop', { reason: 'queue_full' });
+  assert.equal(log.lines.length, 2);
+  assert.match(log.lines[1]!, /suppressed_since_last=2/);
+});
