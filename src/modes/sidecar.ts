@@ -1,0 +1,42 @@
+import type { Logger } from '../telemetry/logger.js';
+import { RelayServer, type ListenAddress } from '../relay/relay-server.js';
+import { describeUpstream, type Upstream } from '../relay/upstream.js';
+import type { Mirror } from './mirror.js';
+import { onStopSignal, splitGrace } from './shutdown.js';
+
+export interface SidecarOptions {
+  listen: ListenAddress;
+  upstream: Upstream;
+  log: Logger;
+  shutdownGraceMs: number;
+  mirror: Mirror;
+}
+
+/** Containers/Kubernetes: same engine, no child process; the app runs in its own container. */
+export async function runSidecar(options: SidecarOptions): Promise<number> {
+  const { log, mirror } = options;
+  const relay = new RelayServer({ listen: options.listen, upstream: options.upstream, log, observe: (id) => mirror.observe(id) });
+  try {
+    const addr = await relay.listen();
+    log.info('listening', { port: addr.port, address: addr.address, upstream: describeUpstream(options.upstream) });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    log.error('bind-failed', { port: options.listen.port, code: e.code, message: e.message });
+    await mirror.close(0);
+    return 1;
+  }
+  const sig = await new Promise<NodeJS.Signals>((resolve) => {
+    const uninstall = onStopSignal((s) => {
+      uninstall();
+      resolve(s);
+    });
+  });
+  const { appMs, flushMs } = splitGrace(options.shutdownGraceMs);
+  log.info('shutdown', { signal: sig, grace_ms: options.shutdownGraceMs });
+  relay.stopAccepting();
+  // In a pod the app is stopped separately; give in-flight connections the app's share.
+  if (!(await relay.waitForIdle(appMs))) relay.destroy();
+  await mirror.close(flushMs);
+  log.info('exit', { status: 0 });
+  return 0;
+}

@@ -1,0 +1,102 @@
+import type { Logger } from '../telemetry/logger.js';
+import { ChildApp, type ExitInfo } from '../supervise/child-app.js';
+import { replacePortInArgv } from '../supervise/argv-port.js';
+import { pickFreePort } from '../supervise/ports.js';
+import { RelayServer } from '../relay/relay-server.js';
+import type { Mirror } from './mirror.js';
+import { onStopSignal, splitGrace } from './shutdown.js';
+
+export interface WrapOptions {
+  command: readonly string[];
+  publicPort: number;
+  /** Public bind host; '' = dual-stack. */
+  publicHost: string;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  shutdownGraceMs: number;
+  /** Built once the app is up, so a slow-booting app doesn't make us hold queues early. */
+  createMirror: () => Mirror;
+}
+
+/**
+ * The Procfile drop-in: run the app on a private port, bind the public port only once
+ * the app accepts connections (so boot behaves like the app alone, and Heroku's R10 boot
+ * timeout applies to the app as before), relay, mirror, and exit with the app's status.
+ */
+export async function runWrapped(options: WrapOptions): Promise<number> {
+  const { log } = options;
+  const privatePort = await pickFreePort();
+  const command = replacePortInArgv(options.command, options.publicPort, privatePort);
+  const startedAt = Date.now();
+  log.info('app-start', { command: command.join(' '), private_port: privatePort, public_port: options.publicPort });
+  const app = new ChildApp({ command, env: { ...options.env, PORT: String(privatePort) }, log });
+
+  let stopping = false;
+  let mirror: Mirror | undefined;
+  let relay: RelayServer | undefined;
+
+  const shutdown = async (sig: NodeJS.Signals): Promise<ExitInfo> => {
+    stopping = true;
+    const { appMs, flushMs } = splitGrace(options.shutdownGraceMs);
+    log.info('shutdown', { signal: sig, grace_ms: options.shutdownGraceMs });
+    relay?.stopAccepting();
+    // The app finishes its in-flight requests (as it would alone); we keep relaying them.
+    const exit = await app.stop(sig, appMs);
+    if (relay) {
+      if (!(await relay.waitForIdle(500))) relay.destroy();
+    }
+    await mirror?.close(flushMs);
+    return exit;
+  };
+
+  const stopFromSignal = new Promise<ExitInfo>((resolve) => {
+    const uninstall = onStopSignal((sig) => {
+      uninstall();
+      void shutdown(sig).then(resolve);
+    });
+    void app.exited.then(() => uninstall());
+  });
+
+  const host = await app.waitUntilListening(privatePort, 100, (elapsed) =>
+    log.info('waiting-for-app', { elapsed_ms: elapsed, private_port: privatePort }),
+  );
+
+  if (host && !stopping) {
+    log.info('app-ready', { elapsed_ms: Date.now() - startedAt, upstream: `${host.includes(':') ? `[${host}]` : host}:${privatePort}` });
+    mirror = options.createMirror();
+    relay = new RelayServer({
+      listen: { host: options.publicHost, port: options.publicPort },
+      upstream: { kind: 'tcp', host, port: privatePort },
+      log,
+      observe: (id) => mirror?.observe(id),
+    });
+    try {
+      const addr = await relay.listen();
+      log.info('listening', { port: addr.port, address: addr.address });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      log.error('bind-failed', {
+        port: options.publicPort,
+        code: e.code,
+        message: e.message,
+        hint: e.code === 'EADDRINUSE' ? 'another process already listens on $PORT' : undefined,
+      });
+      await app.stop('SIGTERM', 5000);
+      await mirror.close(0);
+      return 1;
+    }
+  }
+
+  const appExitedByItself = app.exited.then((info) => ({ kind: 'app-exit' as const, info }));
+  const result = await Promise.race([appExitedByItself, stopFromSignal.then((info) => ({ kind: 'signal' as const, info }))]);
+  if (result.kind === 'app-exit' && !stopping) {
+    const { info } = result;
+    log[info.status === 0 ? 'info' : 'error']('app-exit', { code: info.code ?? undefined, signal: info.signal ?? undefined, status: info.status });
+    relay?.destroy();
+    await mirror?.close(splitGrace(options.shutdownGraceMs).flushMs);
+    return info.status;
+  }
+  const info = result.kind === 'signal' ? result.info : await stopFromSignal;
+  log.info('exit', { status: info.status });
+  return info.status;
+}
