@@ -1,0 +1,149 @@
+import type { Header, RequestMessage } from '../core/message.js';
+
+/**
+ * Turning a captured request into the request a shadow receives, and naming why a
+ * delivery failed. Pure functions: http-output.ts does the I/O.
+ */
+
+/** The parts of a destination URL that shape every request sent to it. */
+export interface Destination {
+  readonly origin: string; // scheme://host[:port]
+  /** `host[:port]` as a Host header (default ports omitted, as URL.host does). */
+  readonly host: string;
+  /** The URL's path without a trailing slash ('' for none): prepended to each target, as gor does. */
+  readonly prefix: string;
+  readonly https: boolean;
+  /** TLS server name for https (undefined for an IP literal, where SNI is not allowed: RFC 6066 §3). */
+  readonly servername: string | undefined;
+}
+
+export function parseDestination(url: string): Destination {
+  const u = new URL(url);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError(`output URL must be http:// or https://, got ${url}`);
+  const prefix = u.pathname === '/' ? '' : u.pathname.replace(/\/+$/, '');
+  const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  const isIp = /^[\d.]+$/.test(hostname) || hostname.includes(':');
+  return {
+    origin: u.origin,
+    host: u.host,
+    prefix,
+    https: u.protocol === 'https:',
+    servername: u.protocol === 'https:' && !isIp ? hostname : undefined,
+  };
+}
+
+/**
+ * Hop-by-hop fields (RFC 9110 §7.6.1) belong to the client→relay connection, not to the
+ * shadow's; undici also refuses several of them outright. `Expect` is dropped because we
+ * send the whole body at once (undici refuses it too). `Content-Length` is recomputed
+ * from the de-chunked body, `Host` is decided by preserveHost.
+ */
+const ALWAYS_DROPPED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'transfer-encoding',
+  'upgrade',
+  'trailer',
+  'expect',
+  'content-length',
+  'host',
+]);
+
+export interface ShadowRequest {
+  method: string;
+  path: string;
+  /** Flat [name, value, name, value, …]: keeps order, case and repeated fields. */
+  headers: string[];
+  body: Buffer | null;
+}
+
+export function requestPath(target: string, prefix: string): string {
+  if (prefix === '') return target;
+  if (target.startsWith('/')) return prefix + target;
+  // absolute-form (a proxy-style request): keep its path and query under the prefix
+  try {
+    const u = new URL(target);
+    return prefix + u.pathname + u.search;
+  } catch {
+    return prefix + '/' + target;
+  }
+}
+
+export function buildShadowRequest(msg: RequestMessage, dest: Destination, preserveHost: boolean): ShadowRequest {
+  const listed = new Set<string>();
+  for (const h of msg.headers) {
+    if (h.name.toLowerCase() === 'connection') {
+      for (const token of h.value.split(',')) listed.add(token.trim().toLowerCase());
+    }
+  }
+  const headers: string[] = [];
+  let host: string | undefined;
+  let hadLength = false;
+  for (const h of msg.headers) {
+    const lower = h.name.toLowerCase();
+    if (lower === 'host') host ??= h.value;
+    else if (lower === 'content-length' || lower === 'transfer-encoding') hadLength = true;
+    if (ALWAYS_DROPPED.has(lower) || listed.has(lower)) continue;
+    headers.push(h.name, h.value);
+  }
+  // undici writes Host first whatever its position here; one Host only (a second one is refused).
+  headers.unshift('Host', preserveHost && host !== undefined ? host : dest.host);
+  const body = msg.body.length > 0 || hadLength ? msg.body : null;
+  if (body) headers.push('Content-Length', String(body.length));
+  return { method: msg.method, path: requestPath(msg.target, dest.prefix), headers, body };
+}
+
+/** Bytes a queued request holds, for the queue's byte bound (the body dominates). */
+export function estimateSize(msg: RequestMessage): number {
+  let n = 64 + msg.method.length + msg.target.length + msg.body.length;
+  for (const h of msg.headers) n += h.name.length + h.value.length + 4;
+  return n;
+}
+
+/** Stable names for why a delivery failed, used as `kind=` in logs and `errors.<kind>` in stats. */
+export type ErrorKind = 'timeout' | 'connect_refused' | 'reset' | 'dns' | 'tls' | 'other';
+
+const CODE_KINDS: Record<string, ErrorKind> = {
+  ECONNREFUSED: 'connect_refused',
+  ECONNRESET: 'reset',
+  EPIPE: 'reset',
+  ECONNABORTED: 'reset',
+  UND_ERR_SOCKET: 'reset', // "other side closed"
+  ENOTFOUND: 'dns',
+  EAI_AGAIN: 'dns',
+  EAI_FAIL: 'dns',
+  ETIMEDOUT: 'timeout',
+  UND_ERR_CONNECT_TIMEOUT: 'timeout',
+  UND_ERR_HEADERS_TIMEOUT: 'timeout',
+  UND_ERR_BODY_TIMEOUT: 'timeout',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'tls',
+  SELF_SIGNED_CERT_IN_CHAIN: 'tls',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'tls',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'tls',
+  CERT_HAS_EXPIRED: 'tls',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'tls',
+};
+
+/** Walks the error and its causes (undici wraps socket errors) for a known code. */
+export function classifyError(err: unknown): ErrorKind {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e && typeof e === 'object'; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      const kind = CODE_KINDS[code];
+      if (kind) return kind;
+      if (code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || code.startsWith('CERT_')) return 'tls';
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return 'other';
+}
+
+/** Raw undici header list ([name, value, …] as Buffers) to our Header list. */
+export function headersFromRaw(raw: readonly (Buffer | string)[]): Header[] {
+  const out: Header[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push({ name: String(raw[i]), value: String(raw[i + 1]) });
+  return out;
+}

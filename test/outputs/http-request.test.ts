@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildShadowRequest, classifyError, parseDestination, requestPath } from '../../src/outputs/http-request.js';
+import { request } from './helpers.js';
+
+test('hop-by-hop fields, Expect and the old framing are dropped; Content-Length comes from the body', () => {
+  const msg = request('/upload', {
+    method: 'POST',
+    body: Buffer.from('hello'),
+    headers: [
+      { name: 'Host', value: 'app.example.com' },
+      { name: 'Connection', value: 'keep-alive, X-Hop' },
+      { name: 'X-Hop', value: '1' },
+      { name: 'Keep-Alive', value: 'timeout=5' },
+      { name: 'Proxy-Connection', value: 'keep-alive' },
+      { name: 'TE', value: 'trailers' },
+      { name: 'Transfer-Encoding', value: 'chunked' },
+      { name: 'Upgrade', value: 'h2c' },
+      { name: 'Trailer', value: 'X-Sum' },
+      { name: 'Expect', value: '100-continue' },
+      { name: 'X-Request-Id', value: 'abc' },
+      { name: 'cookie', value: 'a=1' },
+      { name: 'Cookie', value: 'b=2' },
+    ],
+  });
+  const dest = parseDestination('http://shadow.internal:8080');
+  const r = buildShadowRequest(msg, dest, false);
+  assert.equal(r.method, 'POST');
+  assert.equal(r.path, '/upload');
+  assert.deepEqual(r.headers, ['Host', 'shadow.internal:8080', 'X-Request-Id', 'abc', 'cookie', 'a=1', 'Cookie', 'b=2', 'Content-Length', '5']);
+  assert.deepEqual(buildShadowRequest(msg, dest, true).headers.slice(0, 2), ['Host', 'app.example.com']);
+});
+
+test('a bodiless GET gets no Content-Length; a request without Host gets the destination host', () => {
+  const r = buildShadowRequest(request('/x', { headers: [] }), parseDestination('https://shadow.example'), true);
+  assert.deepEqual(r.headers, ['Host', 'shadow.example']);
+  assert.equal(r.body, null);
+});
+
+test('a path prefix in the URL is prepended to the target, which is otherwise passed exactly', () => {
+  assert.equal(parseDestination('http://h/').prefix, '');
+  assert.equal(parseDestination('http://h/api/').prefix, '/api');
+  assert.equal(requestPath('/a?b=1&c', ''), '/a?b=1&c');
+  assert.equal(requestPath('/a?b=1&c', '/api'), '/api/a?b=1&c');
+  assert.equal(requestPath('http://app/x?y', '/api'), '/api/x?y');
+  assert.equal(requestPath('http://app/x?y', ''), 'http://app/x?y');
+});
+
+test('destinations: SNI only for https host names', () => {
+  assert.equal(parseDestination('https://shadow.example:8443').servername, 'shadow.example');
+  assert.equal(parseDestination('https://127.0.0.1:8443').servername, undefined);
+  assert.equal(parseDestination('https://[::1]:8443').servername, undefined);
+  assert.equal(parseDestination('http://shadow.example').servername, undefined);
+  assert.throws(() => parseDestination('ftp://x'));
+});
+
+test('error kinds come from the code of the error or its causes', () => {
+  const cases: [unknown, string][] = [
+    [Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), 'connect_refused'],
+    [Object.assign(new Error('x'), { code: 'UND_ERR_SOCKET' }), 'reset'],
+    [new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) }), 'reset'],
+    [Object.assign(new Error('x'), { code: 'ENOTFOUND' }), 'dns'],
+    [Object.assign(new Error('x'), { code: 'UND_ERR_HEADERS_TIMEOUT' }), 'timeout'],
+    [Object.assign(new Error('x'), { code: 'UND_ERR_CONNECT_TIMEOUT' }), 'timeout'],
+    [Object.assign(new Error('x'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), 'tls'],
+    [Object.assign(new Error('x'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }), 'tls'],
+    [new Error('plain'), 'other'],
+    ['a string', 'other'],
+  ];
+  for (const [err, kind] of cases) assert.equal(classifyError(err), kind, String(err));
+});
