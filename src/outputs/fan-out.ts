@@ -1,0 +1,101 @@
+import type { Message } from '../core/message.js';
+import type { DropReason, Output } from '../core/output.js';
+import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
+import type { Stats } from '../telemetry/stats.js';
+
+export interface FanOutOptions {
+  /** gor --split-output: each message goes to ONE output, round-robin, instead of to all. */
+  split?: boolean;
+}
+
+/**
+ * Offers each message to every output that wants it. Never blocks and never throws:
+ * each output has its own bounded queue, so a slow one only fills its own (unlike gor's
+ * serial emitter, where one blocked output stalls all). Every refusal is counted under
+ * the output's name with its reason and logged at most once a second per reason.
+ */
+export class FanOut {
+  readonly outputs: readonly Output[];
+  readonly #stats: Stats;
+  readonly #rlog: RateLimitedLog;
+  readonly #split: boolean;
+  #next = 0;
+
+  constructor(outputs: Output[], deps: { stats: Stats; log: Logger }, options: FanOutOptions = {}) {
+    this.outputs = Object.freeze([...outputs]);
+    this.#stats = deps.stats;
+    this.#rlog = new RateLimitedLog(deps.log);
+    this.#split = options.split ?? false;
+  }
+
+  offer(msg: Message): void {
+    if (!this.#split) {
+      for (const out of this.outputs) this.#offerTo(out, msg);
+      return;
+    }
+    // Round-robin over the outputs that want this message (gor: outputs[i++ % n]).
+    const n = this.outputs.length;
+    for (let k = 0; k < n; k++) {
+      const i = (this.#next + k) % n;
+      const out = this.outputs[i]!;
+      if (!this.#wants(out, msg)) continue;
+      this.#next = (i + 1) % n;
+      this.#offerTo(out, msg, true);
+      return;
+    }
+  }
+
+  /** Closes every output in parallel; each flushes within `graceMs` and counts its leftovers. */
+  async close(graceMs: number): Promise<void> {
+    await Promise.all(
+      this.outputs.map(async (out) => {
+        try {
+          await out.close(graceMs);
+        } catch (err) {
+          this.#stats.error(out.name, 'close_error');
+          this.#rlog.warn(`close:${out.name}`, 'mirror-error', { dest: out.name, kind: 'close_error', message: messageOf(err) });
+        }
+      }),
+    );
+  }
+
+  #wants(out: Output, msg: Message): boolean {
+    try {
+      return out.wants(msg);
+    } catch (err) {
+      this.#mirrorError(out, err);
+      return false;
+    }
+  }
+
+  #offerTo(out: Output, msg: Message, wanted = false): void {
+    try {
+      if (!wanted && !out.wants(msg)) return;
+      const r = out.offer(msg);
+      if (!r.accepted) this.#drop(out.name, r.reason);
+    } catch (err) {
+      // An exception in mirroring code costs this copy, never the caller (the relay).
+      this.#mirrorError(out, err);
+    }
+  }
+
+  #drop(dest: string, reason: DropReason): void {
+    this.#stats.dropped(dest, reason);
+    this.#rlog.warn(`drop:${dest}:${reason}`, 'mirror-drop', { dest, reason });
+  }
+
+  #mirrorError(out: Output, err: unknown): void {
+    try {
+      this.#stats.error(out.name, 'mirror_error');
+      this.#stats.dropped(out.name, 'mirror_error');
+      this.#rlog.warn(`error:${out.name}`, 'mirror-error', { dest: out.name, kind: 'mirror_error', message: messageOf(err) });
+    } catch {
+      // Even a broken name getter must not reach the relay.
+    }
+  }
+}
+
+function messageOf(err: unknown): string {
+  const m = err instanceof Error ? err.message : String(err);
+  return m.length > 200 ? m.slice(0, 200) + '…' : m;
+}
