@@ -1,0 +1,247 @@
+import { newMessageId, nowNs, type Header, type Message, type ResponseMessage } from '../core/message.js';
+import { BodyCollector } from '../http1/body-collector.js';
+import { mayLeaveHttp, requestFraming, responseFraming, type BodyFraming } from '../http1/framing.js';
+import { isFramingError, FramingError } from '../http1/framing-errors.js';
+import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from '../http1/head-parser.js';
+import { MAX_HEADER_BYTES, MAX_PENDING_REQUESTS } from '../http1/limits.js';
+import { StreamParser, type AfterMessage } from '../http1/stream-parser.js';
+import type { Logger } from '../telemetry/logger.js';
+import { RateLimitedLog } from '../telemetry/logger.js';
+import { TAP, type Stats } from '../telemetry/stats.js';
+
+export interface TapOptions {
+  /** Max request body bytes copied for mirroring (gor's --copy-buffer-size, default 5 MiB). A request over it is not mirrored: stats.dropped(TAP,'body_too_large') + rate-limited warn log; never truncated. */
+  maxBodyBytes: number;
+  /** Also assemble the app's responses (for .gor type 2 records / middleware). When false, the response stream is still framed (to keep pipelining/HEAD/Upgrade state right) but bodies are not copied. */
+  captureResponses: boolean;
+  /** Receives each complete request (as soon as the request is complete) and, if captureResponses, each response (type 'response', same id as its request, latencyNs = response first byte − request first byte). Exceptions thrown by emit are caught and counted as stats.error(TAP,'emit'). */
+  emit: (msg: Message) => void;
+  stats: Stats; // count stats.seen(TAP) per request framed; drops under TAP
+  log: Logger;
+  now?: () => bigint; // ns clock, injectable for tests (default nowNs from core/message)
+}
+
+export interface ConnectionTap {
+  fromClient(chunk: Buffer): void; // bytes client → app, in order
+  fromApp(chunk: Buffer): void; // bytes app → client, in order
+  close(): void; // connection ended; release everything
+  readonly state: 'mirroring' | 'tunnel' | 'desync' | 'closed';
+}
+
+/**
+ * The tee's consumer: cuts copies of a connection's two byte streams into Messages.
+ * Everything here runs synchronously in the relay's 'data' handlers, so it is cheap and
+ * it never throws: framing problems end mirroring for the connection ('desync'),
+ * anything unexpected is counted and does the same (ARCHITECTURE rule 1).
+ */
+export function createTap(options: TapOptions): { open(connectionId: string): ConnectionTap } {
+  const shared: Shared = {
+    ...options,
+    now: options.now ?? nowNs,
+    warn: new RateLimitedLog(options.log),
+  };
+  return { open: (connectionId) => new TapConnection(connectionId, shared) };
+}
+
+interface Shared extends Omit<TapOptions, 'now'> {
+  now: () => bigint;
+  warn: RateLimitedLog;
+}
+
+/** One request/response exchange, from the request's head until its final response. */
+interface Exchange {
+  readonly id: string;
+  readonly method: string;
+  readonly startNs: bigint;
+  /** undefined while the request body is still arriving; then whether it was emitted. */
+  emitted: boolean | undefined;
+  /** A response that completed before its request did (the app answered early): emitted right after it. */
+  early: ResponseMessage | undefined;
+  /** Upgrade/CONNECT: client bytes after it are held until the answer says whether HTTP goes on. */
+  readonly mayLeaveHttp: boolean;
+}
+
+class TapConnection implements ConnectionTap {
+  readonly #id: string;
+  readonly #o: Shared;
+  #state: ConnectionTap['state'] = 'mirroring';
+  /** Requests in order whose final response has not been read (FIFO pairing, RFC 9112 §9.3.2). */
+  #pending: Exchange[] = [];
+  /** The request being received (head read, body not complete); it may already have its answer. */
+  #inHand: Exchange | undefined;
+  #requestStart = 0n;
+  #responseStart = 0n;
+  #requests: StreamParser<RequestHead> | undefined;
+  #responses: StreamParser<ResponseHead> | undefined;
+
+  constructor(id: string, o: Shared) {
+    this.#id = id;
+    this.#o = o;
+    const heldCap = MAX_HEADER_BYTES + o.maxBodyBytes;
+    this.#requests = new StreamParser<RequestHead>(
+      {
+        begin: () => (this.#requestStart = o.now()),
+        head: (bytes) => this.#requestHead(bytes),
+        complete: (head, body, trailers) => this.#requestDone(head, body, trailers),
+      },
+      { maxHeaderBytes: MAX_HEADER_BYTES, skipLeadingEmptyLines: true, maxHeldBytes: heldCap },
+    );
+    this.#responses = new StreamParser<ResponseHead>(
+      {
+        begin: () => (this.#responseStart = o.now()),
+        head: (bytes) => this.#responseHead(bytes),
+        complete: (head, body, trailers, framing) => this.#responseDone(head, body, trailers, framing),
+      },
+      { maxHeaderBytes: MAX_HEADER_BYTES, skipLeadingEmptyLines: false, maxHeldBytes: 0 },
+    );
+  }
+
+  get state(): ConnectionTap['state'] {
+    return this.#state;
+  }
+
+  fromClient(chunk: Buffer): void {
+    if (this.#state !== 'mirroring') return;
+    try {
+      this.#requests?.feed(chunk);
+    } catch (e) {
+      this.#fail(e);
+    }
+  }
+
+  fromApp(chunk: Buffer): void {
+    if (this.#state !== 'mirroring') return;
+    try {
+      this.#responses?.feed(chunk);
+    } catch (e) {
+      this.#fail(e);
+    }
+  }
+
+  close(): void {
+    if (this.#state === 'closed') return;
+    try {
+      // RFC 9112 §6.3 rule 8: a response framed by the connection's end is complete now.
+      if (this.#state === 'mirroring') this.#responses?.end();
+    } catch (e) {
+      this.#fail(e);
+    }
+    this.#state = 'closed';
+    this.#release();
+  }
+
+  #requestHead(bytes: Buffer) {
+    const head = parseRequestHead(bytes);
+    const framing = requestFraming(head);
+    if (this.#pending.length >= MAX_PENDING_REQUESTS) throw new FramingError('too_many_pipelined');
+    this.#inHand = {
+      id: newMessageId(),
+      method: head.method,
+      startNs: this.#requestStart,
+      emitted: undefined,
+      early: undefined,
+      mayLeaveHttp: mayLeaveHttp(head),
+    };
+    this.#pending.push(this.#inHand);
+    return { head, framing, body: new BodyCollector(this.#o.maxBodyBytes, true) };
+  }
+
+  #requestDone(head: RequestHead, body: BodyCollector, trailers: Header[] | undefined): AfterMessage {
+    const ex = this.#inHand;
+    this.#inHand = undefined;
+    if (!ex) return 'continue'; // cannot happen: the head set it
+    this.#o.stats.seen(TAP);
+    if (body.overLimit) {
+      ex.emitted = false;
+      this.#dropTooLarge('request', body.total);
+    } else {
+      ex.emitted = true;
+      this.#emit({
+        type: 'request', id: ex.id, startNs: ex.startNs,
+        method: head.method, target: head.target, version: head.version, headers: head.headers,
+        body: body.finish(), ...(trailers ? { trailers } : {}),
+      });
+      if (ex.early) this.#emit(ex.early);
+    }
+    ex.early = undefined;
+    // If the answer already came (an early final response), there is nothing to wait for.
+    return ex.mayLeaveHttp && this.#pending.includes(ex) ? 'pause' : 'continue';
+  }
+
+  #responseHead(bytes: Buffer) {
+    const head = parseResponseHead(bytes);
+    const framing = responseFraming(head, this.#pending[0]?.method);
+    return { head, framing, body: new BodyCollector(this.#o.maxBodyBytes, this.#o.captureResponses) };
+  }
+
+  #responseDone(head: ResponseHead, body: BodyCollector, trailers: Header[] | undefined, framing: BodyFraming): AfterMessage {
+    // 1xx other than 101 are interim (e.g. 100 Continue): the final response follows for the same request.
+    if (head.status < 200 && head.status !== 101) return 'continue';
+    const ex = this.#pending.shift();
+    if (ex && this.#o.captureResponses) {
+      if (body.overLimit) this.#dropTooLarge('response', body.total);
+      else if (ex.emitted !== false) {
+        const msg: ResponseMessage = {
+          type: 'response', id: ex.id, startNs: this.#responseStart, latencyNs: this.#responseStart - ex.startNs,
+          version: head.version, status: head.status, reason: head.reason, headers: head.headers,
+          body: body.finish(), ...(trailers ? { trailers } : {}),
+        };
+        // A response to a dropped request is not emitted: that exchange is already counted once.
+        if (ex.emitted) this.#emit(msg);
+        else ex.early = msg;
+      }
+    }
+    if (framing.kind === 'tunnel') {
+      this.#state = 'tunnel';
+      this.#release();
+      return 'stop';
+    }
+    if (ex?.mayLeaveHttp) this.#requests?.resume();
+    return 'continue';
+  }
+
+  #emit(msg: Message): void {
+    try {
+      this.#o.emit(msg);
+    } catch {
+      this.#o.stats.error(TAP, 'emit');
+    }
+  }
+
+  #dropTooLarge(kind: 'request' | 'response', bytes: number): void {
+    this.#o.stats.dropped(TAP, 'body_too_large');
+    this.#o.warn.warn('body_too_large', 'tap-drop', {
+      reason: 'body_too_large', kind, bytes, limit: this.#o.maxBodyBytes, conn: this.#id,
+    });
+  }
+
+  /**
+   * Stops mirroring this connection; the relay carries on untouched. Counted once: the
+   * request in hand (if any) is `seen` and dropped; later bytes cannot be framed, so they
+   * are not counted one by one — the warn line and the drop say this connection went dark.
+   */
+  #fail(e: unknown): void {
+    if (this.#state !== 'mirroring') return;
+    const inHand = this.#requests?.inMessage === true;
+    this.#state = 'desync';
+    if (inHand) this.#o.stats.seen(TAP);
+    if (isFramingError(e)) {
+      this.#o.stats.dropped(TAP, 'desync');
+      this.#o.warn.warn('desync', 'tap-desync', { reason: e.reason, conn: this.#id });
+    } else {
+      this.#o.stats.error(TAP, 'tap_exception');
+      this.#o.stats.dropped(TAP, 'mirror_error');
+      this.#o.warn.warn('tap_exception', 'tap-error', { error: e instanceof Error ? e.message : String(e), conn: this.#id });
+    }
+    this.#release();
+  }
+
+  #release(): void {
+    this.#requests?.stop();
+    this.#responses?.stop();
+    this.#requests = undefined;
+    this.#responses = undefined;
+    this.#pending = [];
+    this.#inHand = undefined;
+  }
+}
