@@ -1,0 +1,76 @@
+/**
+ * Parsing helpers shared by the rules: gor's value syntax (split on the first `:` / `=` /
+ * `,`, with gor's trimming), and errors that name the flag, where it came from, what is
+ * wrong, and an example of the expected form.
+ */
+import { UsageError } from '../core/errors.js';
+import { compileGoRegexp, type GoRegexp } from './go/regexp.js';
+import type { FlagAt } from './types.js';
+
+/** What a flag's value should look like, for the hint. */
+export interface ValueForm {
+  /** e.g. "'Name: REGEX'" */
+  readonly form: string;
+  /** A value that works, e.g. 'api-version: ^v1'. */
+  readonly example: string;
+}
+
+export function badValue(at: FlagAt, what: string, form: ValueForm): UsageError {
+  return new UsageError(
+    'TD_BAD_VALUE',
+    `${at.source}: ${at.flag}: ${what}`,
+    `expected ${form.form}, e.g. ${at.flag} '${form.example}'`,
+  );
+}
+
+/** Go's `strings.SplitN(value, sep, 2)`, failing when `sep` is missing. */
+export function splitOnce(at: FlagAt, value: string, sep: string, form: ValueForm): [string, string] {
+  const i = value.indexOf(sep);
+  if (i < 0) throw badValue(at, `${JSON.stringify(value)} has no '${sep}'`, form);
+  return [value.slice(0, i), value.slice(i + sep.length)];
+}
+
+/** Go's `strings.TrimSpace` (ASCII and Unicode white space). */
+export function goTrimSpace(s: string): string {
+  return s.replace(/^[\s\u0085]+|[\s\u0085]+$/gu, '');
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/; // RFC 9110 §5.6.2
+
+/**
+ * A header name as gor would compare it. gor does not trim names in the filter flags, so
+ * `'Host :x'` would silently never match; we reject anything that is not an HTTP token.
+ */
+export function headerName(at: FlagAt, name: string, form: ValueForm): string {
+  if (!TOKEN.test(name)) {
+    throw badValue(at, `${JSON.stringify(name)} is not a header name (no spaces or separators)`, form);
+  }
+  return name;
+}
+
+export function regexpOf(at: FlagAt, pattern: string, form: ValueForm): GoRegexp {
+  try {
+    return compileGoRegexp(pattern);
+  } catch (err) {
+    throw badValue(at, (err as Error).message, form);
+  }
+}
+
+/** Text that goes into the request line or a header field must not break HTTP framing. */
+export function noControls(at: FlagAt, text: string, what: string, form: ValueForm, allowSpace: boolean): string {
+  // eslint-disable-next-line no-control-regex
+  const bad = allowSpace ? /[\x00-\x08\x0a-\x1f\x7f]/ : /[\x00-\x20\x7f]/;
+  if (bad.test(text)) {
+    throw badValue(at, `${what} ${JSON.stringify(text)} contains ${allowSpace ? 'a control character' : 'white space or a control character'}`, form);
+  }
+  return text;
+}
+
+export function isToken(s: string): boolean {
+  return TOKEN.test(s);
+}
+
+/** Compiles the name of a rule from its flag occurrence: `--http-allow-url '/api' (config/gor.options:3)`. */
+export function ruleName(at: FlagAt, value: string): string {
+  return `${at.flag} '${value}' (${at.source})`;
+}

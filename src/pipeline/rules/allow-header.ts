@@ -1,0 +1,38 @@
+import { goTrimSpace, headerName, regexpOf, ruleName, splitOnce, type ValueForm } from '../flag-values.js';
+import type { GoRegexp } from '../go/regexp.js';
+import { gorHeader } from '../http-view.js';
+import { dropBy, type Occurrence, type RuleKind } from './kind.js';
+
+export interface HeaderPatternSpec extends Occurrence {
+  readonly name: string;
+  readonly re: GoRegexp;
+}
+
+/** 'Name: REGEX' as gor's HTTPHeaderFilters.Set: split on the first ':', pattern trimmed, name not. */
+export function parseHeaderPattern(value: string, at: HeaderPatternSpec['at'], example: string): HeaderPatternSpec {
+  const form: ValueForm = { form: "'Name: REGEX' (a Go/RE2 regexp)", example };
+  const [name, pattern] = splitOnce(at, value, ':', form);
+  return { at, value, name: headerName(at, name, form), re: regexpOf(at, goTrimSpace(pattern), form) };
+}
+
+/**
+ * --http-allow-header 'Name: REGEX' (repeatable; all must pass): a request is dropped
+ * unless that header is present, non-empty and matches. (Older gor builds let requests
+ * without the header through; gor 1.x drops them, and so do we.)
+ */
+export const allowHeader: RuleKind<HeaderPatternSpec> = {
+  flag: '--http-allow-header',
+  parse: (value, at) => parseHeaderPattern(value, at, 'api-version: ^v1'),
+  build(specs) {
+    return specs.map(({ at, value, name, re }) => {
+      const drop = dropBy(ruleName(at, value));
+      return {
+        name: drop.rule,
+        apply(req) {
+          const v = gorHeader(req.headers, name);
+          return v !== '' && re.test(v) ? req : drop;
+        },
+      };
+    });
+  },
+};
