@@ -1,0 +1,190 @@
+import type { RateLimit } from '../core/output.js';
+
+/**
+ * The whole configuration, as plain typed data with every default applied. Built once at
+ * start-up by `parseInvocation` from the options file, the command line and the environment;
+ * runtime code never sees a raw flag string (except the modifier flags, compiled elsewhere).
+ *
+ * Defaults live in ONE place, the flag table (`flags.ts`), so `--help` and behaviour agree.
+ */
+export interface Config {
+  /** wrap: run the app command given after `--`; sidecar: `--upstream` (+ `--listen`); replay: `--input-file` only, no relay. */
+  mode: 'wrap' | 'sidecar' | 'replay';
+  /** false when TRAFFIC_DUPLICATOR_ENABLED is false|0|no|off: relay only, mirror nothing (the kill switch). */
+  enabled: boolean;
+  /** wrap mode: the app command and its arguments (empty otherwise). */
+  command: string[];
+  /** wrap mode: the public port (from --listen, else env PORT). Same as `listen.port`. */
+  publicPort?: number;
+  /** Where to accept client connections. Always set in wrap and sidecar mode. host '::' = all interfaces, dual-stack. */
+  listen?: ListenAddress;
+  /** sidecar mode: the app we relay to. (In wrap mode the supervisor picks the child's private port.) */
+  upstream?: Upstream;
+
+  /** One per --output-http, in the order given (options file first, then command line). */
+  httpOutputs: HttpOutput[];
+  outputHttp: OutputHttpSettings;
+
+  /** One per --output-file. */
+  fileOutputs: Array<{ pathTemplate: string }>;
+  outputFile: OutputFileSettings;
+
+  outputStdout: boolean;
+  outputNull: boolean;
+  /** Round-robin each message to one output instead of copying it to all (gor's --split-output). */
+  splitOutput: boolean;
+
+  /** replay mode: one per --input-file. */
+  inputFiles: InputFile[];
+  inputFileLoop: boolean;
+  /** Cap on the pause between two replayed requests. */
+  inputFileMaxWaitMs?: number;
+  inputFileDryRun: boolean;
+
+  /** The middleware command line (split without a shell by its runner). */
+  middleware?: string;
+
+  /** Every request-modifier flag, canonical name, in the order given. Compiled by the pipeline. */
+  modifierFlags: ModifierFlag[];
+  /** Keep the client's Host header instead of the destination's (gor's --http-original-host). */
+  originalHost: boolean;
+
+  /** Largest request body that is mirrored (gor's --copy-buffer-size); larger ones are dropped, never truncated. */
+  copyBufferBytes: number;
+  /** Stop after this long (testing / bounded captures). */
+  exitAfterMs?: number;
+  /** How often the stats line is logged. */
+  statsIntervalMs: number;
+  /** 0 = normal, 1 = debug, 2+ = trace. */
+  verbose: number;
+  /** Log only warnings and errors. */
+  quiet: boolean;
+  /** On SIGTERM: how long to flush queued copies and let the app finish. */
+  shutdownGraceMs: number;
+
+  /** Options files that were read, as named by the user (for the start-up log). */
+  sources: string[];
+  /** One-line notes for the start-up log: deprecated aliases, ignored flags, the kill switch. */
+  notes: string[];
+}
+
+export interface ListenAddress {
+  /** '::' for all interfaces (dual-stack), else a literal address or name (no brackets). */
+  host: string;
+  port: number;
+}
+
+export type Upstream = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+
+export interface HttpOutput {
+  /** Normalised absolute URL (http: or https:), without the `|limit` suffix. */
+  url: string;
+  limit?: RateLimit;
+}
+
+export interface OutputHttpSettings {
+  /** Copies waiting per destination before new ones are dropped (default 1000). */
+  queueLen: number;
+  /** Concurrent requests per destination (default 10). */
+  workers: number;
+  /** Per shadow request, connect to last byte (default 5s). */
+  timeoutMs: number;
+  /** Don't verify TLS certificates of https destinations. */
+  skipVerify: boolean;
+  /** Pass shadow responses to the other outputs (file, stdout, middleware). */
+  trackResponses: boolean;
+  /** Byte budget of each destination's queue (default 64 MiB). */
+  maxQueueBytes: number;
+  /** Redirects to follow per shadow request (default 0: none). */
+  redirects: number;
+  /** Shadow response bytes kept when --output-http-track-response is on; the rest is drained. */
+  responseBufferBytes: number;
+}
+
+export interface OutputFileSettings {
+  /** Append to an existing file instead of starting a new chunk. */
+  append: boolean;
+  /** Start a new chunk when the current file reaches this size (gor default 32 MiB). */
+  sizeLimitBytes?: number;
+  /** Stop writing once a file reaches this size (gor default 1 TiB). */
+  maxSizeBytes?: number;
+  /** Messages buffered for the file writer (gor default 256). */
+  queueLimit?: number;
+  /** Flush buffered writes at least this often (gor default 1s). */
+  flushIntervalMs: number;
+}
+
+export interface InputFile {
+  /** Path or glob pattern (gor expands globs, so does our file input). */
+  pattern: string;
+  /** Replay speed: 100 = real time, 200 = twice as fast (`'file.gor|200%'`). */
+  speedPercent: number;
+}
+
+/** Canonical names (without dashes) of the request-modifier flags. */
+export const MODIFIER_FLAG_NAMES = [
+  'http-allow-method',
+  'http-set-header',
+  'http-set-param',
+  'http-allow-url',
+  'http-disallow-url',
+  'http-allow-header',
+  'http-disallow-header',
+  'http-basic-auth-filter',
+  'http-header-limiter',
+  'http-param-limiter',
+  'http-rewrite-url',
+  'http-rewrite-header',
+] as const;
+export type ModifierFlagName = (typeof MODIFIER_FLAG_NAMES)[number];
+
+export interface ModifierFlag {
+  /** Canonical name without dashes, e.g. 'http-set-header' (also for `--output-http-header`). */
+  flag: ModifierFlagName;
+  /** The raw value, e.g. 'Host: shadow.example.com'. */
+  value: string;
+  /** Where it came from: 'config/gor.options:3' or 'command line'. */
+  source: string;
+  /** The name as the user wrote it, e.g. '--output-http-header' (for error messages). */
+  given: string;
+}
+
+/**
+ * The parts of Config that don't come from a flag's default. Flag defaults are applied on top
+ * of this by the parser, from the flag table.
+ */
+export function baseConfig(): Config {
+  return {
+    mode: 'wrap',
+    enabled: true,
+    command: [],
+    httpOutputs: [],
+    outputHttp: {
+      queueLen: 0,
+      workers: 0,
+      timeoutMs: 0,
+      skipVerify: false,
+      trackResponses: false,
+      maxQueueBytes: 0,
+      redirects: 0,
+      responseBufferBytes: 0,
+    },
+    fileOutputs: [],
+    outputFile: { append: false, flushIntervalMs: 0 },
+    outputStdout: false,
+    outputNull: false,
+    splitOutput: false,
+    inputFiles: [],
+    inputFileLoop: false,
+    inputFileDryRun: false,
+    modifierFlags: [],
+    originalHost: false,
+    copyBufferBytes: 0,
+    statsIntervalMs: 0,
+    verbose: 0,
+    quiet: false,
+    shutdownGraceMs: 0,
+    sources: [],
+    notes: [],
+  };
+}
