@@ -44,6 +44,9 @@ export const HTTP_OUTPUT_DEFAULTS = {
   responseBufferBytes: 1024 * 1024,
 } as const;
 
+/** Most response bytes read just to keep a connection reusable; past it the connection is closed. */
+const DRAIN_LIMIT = 1024 * 1024;
+
 /** How long close() waits for aborted requests to settle after the grace period. */
 const SETTLE_MS = 500;
 
@@ -142,6 +145,16 @@ class HttpOutputImpl implements HttpOutput {
   offer(msg: Message): OfferResult {
     if (msg.type !== 'request') return dropped('filtered'); // the fan-out never offers these (wants())
     this.#stats.seen(this.name);
+    try {
+      return this.#enqueue(msg);
+    } catch (err) {
+      // Never throw to the tee. The caller counts the drop; we only say why.
+      this.#rlog.warn(`offer:${this.name}`, 'mirror-error', { dest: this.name, kind: 'mirror_error', message: errorMessage(err) });
+      return dropped('mirror_error');
+    }
+  }
+
+  #enqueue(msg: RequestMessage): OfferResult {
     if (this.#state !== 'open') return dropped('shutdown');
     if (this.#limiter) {
       const ok = this.#limiter.allow();
@@ -181,7 +194,7 @@ class HttpOutputImpl implements HttpOutput {
     // Out of offer()'s call: starting requests is undici's work, not the tee's.
     queueMicrotask(() => {
       this.#pumpScheduled = false;
-      this.#pump();
+      this.#safePump();
     });
   }
 
@@ -217,12 +230,17 @@ class HttpOutputImpl implements HttpOutput {
       },
     ).finally(() => {
       this.#inFlight.delete(f);
-      try {
-        this.#pump();
-      } catch (err) {
-        this.#rlog.warn(`pump:${this.name}`, 'mirror-error', { dest: this.name, kind: 'mirror_error', message: errorMessage(err) });
-      }
+      this.#safePump();
     });
+  }
+
+  /** A throw here would be an uncaught exception in a microtask or callback: contain it. */
+  #safePump(): void {
+    try {
+      this.#pump();
+    } catch (err) {
+      this.#rlog.warn(`pump:${this.name}`, 'mirror-error', { dest: this.name, kind: 'mirror_error', message: errorMessage(err) });
+    }
   }
 
   async #send(msg: RequestMessage, signal: AbortSignal): Promise<void> {
@@ -243,7 +261,10 @@ class HttpOutputImpl implements HttpOutput {
     const headersNs = nowNs();
     this.#countStatus(res.statusCode);
     if (!track) {
-      for await (const _ of res.body); // drain and discard: keeps the connection reusable
+      // Drain and discard, so the connection can be reused. Past DRAIN_LIMIT (a huge or
+      // endless answer, e.g. an event stream) undici closes the connection instead: the
+      // shadow has answered, so it still counts as delivered, and the worker is free.
+      await res.body.dump({ limit: DRAIN_LIMIT, signal });
       return;
     }
     const cap = this.#opts.responseBufferBytes ?? HTTP_OUTPUT_DEFAULTS.responseBufferBytes;

@@ -38,8 +38,10 @@ test('a healthy shadow receives exact method, target, headers and body for a bat
       request('/items/7', { method: 'PUT', body: Buffer.from('{"a":1}'), headers: hdr(3, [{ name: 'cookie', value: 'a=1' }, { name: 'Cookie', value: 'b=2' }, { name: 'x-MiXeD', value: 'Case' }, { name: 'Expect', value: '100-continue' }]) }),
       request('/x', { method: 'DELETE', headers: hdr(4) }),
       request('/q?', { method: 'OPTIONS', headers: hdr(5) }),
+      request('/cache/x', { method: 'PURGE', headers: hdr(6) }),
+      request('//double//slash/./x/../y?&&', { method: 'PATCH', body: Buffer.from('p'), headers: hdr(7) }),
     ];
-    for (let i = 6; i < 40; i++) msgs.push(request(`/batch/${i}?i=${i}`, { method: 'POST', body: randomBytes(i * 100), headers: hdr(i) }));
+    for (let i = 8; i < 40; i++) msgs.push(request(`/batch/${i}?i=${i}`, { method: 'POST', body: randomBytes(i * 100), headers: hdr(i) }));
     for (const m of msgs) assert.deepEqual(out.offer(m), { accepted: true });
     await out.close(30_000);
 
@@ -255,4 +257,60 @@ test('only requests are wanted; constructor rejects bad options with a usage err
   void out.close(0);
   assert.throws(() => createHttpOutput(opts('not a url'), d), { name: 'UsageError', code: 'TD_BAD_VALUE' });
   assert.throws(() => createHttpOutput(opts('http://h', { workers: 0 }), d), { name: 'UsageError' });
+});
+
+test('sustained traffic to a black hole: timeouts free the workers, the queue never passes its bound, all accounted', async () => {
+  const hole = await blackHole();
+  const d = deps();
+  const out = createHttpOutput(opts(hole.url, { workers: 2, queueLen: 5, timeoutMs: 100 }), d);
+  const fan = new FanOut([out], d);
+  try {
+    let maxDepth = 0;
+    for (let tick = 0; tick < 30; tick++) {
+      for (let i = 0; i < 10; i++) fan.offer(request(`/t/${tick}/${i}`, { method: 'POST', body: Buffer.alloc(1000) }));
+      maxDepth = Math.max(maxDepth, out.queueDepth);
+      assert.ok(out.inFlight <= 2);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await until(() => (d.stats.entry(out.name).errors.timeout ?? 0) >= 4, 20_000, 'several timeouts');
+    await fan.close(200);
+    const e = d.stats.entry(out.name);
+    assert.ok(maxDepth <= 5, `max depth ${maxDepth}`);
+    assert.ok((e.dropped.queue_full ?? 0) > 0);
+    assert.equal(e.mirrored, 0);
+    assert.deepEqual(Object.keys(e.errors), ['timeout']);
+    const acc = accounting(d.stats, out.name);
+    assert.equal(acc.seen, 300);
+    assert.ok(acc.balanced, JSON.stringify(acc));
+    assert.ok(hole.accepted() <= e.errors.timeout! + 2 + 2, 'one connection per timed-out request at most (aborts destroy the socket)');
+  } finally {
+    await hole.close();
+  }
+});
+
+test('an endless response is cut after the drain limit: delivered, and the worker is freed', async () => {
+  const streams = new Set<NodeJS.Timeout>();
+  const server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+    const t = setInterval(() => res.write(Buffer.alloc(64 * 1024, 0x61)), 2);
+    streams.add(t);
+    res.on('close', () => {
+      clearInterval(t);
+      streams.delete(t);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const d = deps();
+  const out = createHttpOutput(opts(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { workers: 1, timeoutMs: 60_000 }), d);
+  try {
+    for (let i = 0; i < 3; i++) out.offer(request(`/events/${i}`));
+    await until(() => d.stats.entry(out.name).mirrored === 3, 30_000, 'three streams cut and counted');
+    await out.close(1_000);
+    assert.deepEqual(d.stats.entry(out.name).errors, {});
+    assert.ok(accounting(d.stats, out.name).balanced);
+  } finally {
+    for (const t of streams) clearInterval(t);
+    await closeHttp(server);
+  }
 });
