@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createWriteStream } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import type { RequestMessage } from '../../src/core/message.js';
+import { decodeAll } from '../../src/gor/codec.js';
+import { createNullOutput } from '../../src/outputs/null-output.js';
+import { createStdoutOutput } from '../../src/outputs/stdout-output.js';
+import { Stats } from '../../src/telemetry/stats.js';
+import { memoryLog, until } from '../gor/helpers.js';
+
+const req = (n: number, body = ''): RequestMessage => ({
+  type: 'request',
+  id: `s${n}`,
+  startNs: BigInt(n),
+  method: 'POST',
+  target: `/s/${n}`,
+  version: 'HTTP/1.1',
+  headers: [{ name: 'Content-Length', value: String(body.length) }],
+  body: Buffer.from(body),
+});
+
+test('stdout output: .gor framing; a reader that stops reading fills a bounded queue, then queue_full', async () => {
+  const stream = new PassThrough({ highWaterMark: 1024 });
+  const stats = new Stats();
+  const out = createStdoutOutput({ queueLimit: 3 }, { stats, log: memoryLog(), stream });
+  const results = Array.from({ length: 10 }, (_, i) => out.offer(req(i, 'b'.repeat(600))));
+  const accepted = results.filter((r) => r.accepted).length;
+  assert.ok(accepted < 10);
+  assert.equal(stats.entry('stdout').dropped.queue_full, 10 - accepted);
+  // Now the reader catches up: everything accepted arrives, in order, decodable.
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  await out.close(5000);
+  const { records, reader } = decodeAll(Buffer.concat(chunks), { source: 'stdout' });
+  assert.equal(reader.malformed, 0);
+  assert.equal(records.length, accepted);
+  assert.deepEqual(records.map((r) => r.id), results.map((r, i) => (r.accepted ? `s${i}` : undefined)).filter(Boolean));
+  assert.equal(stats.entry('stdout').mirrored, accepted);
+});
+
+test('stdout output on /dev/full: write errors are counted and logged, nothing throws', async () => {
+  const stream = createWriteStream('/dev/full');
+  const stats = new Stats();
+  const log = memoryLog();
+  const out = createStdoutOutput({}, { stats, log, stream });
+  out.offer(req(1));
+  await until(() => (stats.entry('stdout').errors.write ?? 0) >= 1, 'ENOSPC from /dev/full');
+  // Later offers are refused as a value, not an exception.
+  assert.deepEqual(out.offer(req(2)), { accepted: false, reason: 'mirror_error' });
+  await out.close(1000);
+  const e = stats.entry('stdout');
+  assert.equal(e.mirrored, 0);
+  assert.ok((e.dropped.mirror_error ?? 0) >= 2);
+  assert.ok(log.lines.some((l) => /at=stdout-output-error .*code=ENOSPC/.test(l)));
+});
+
+test('null output counts every copy as mirrored and writes nothing', async () => {
+  const stats = new Stats();
+  const out = createNullOutput({ stats });
+  for (let i = 0; i < 5; i++) assert.deepEqual(out.offer(req(i)), { accepted: true });
+  await out.close(0);
+  assert.equal(stats.entry('null').mirrored, 5);
+  assert.deepEqual(out.offer(req(6)), { accepted: false, reason: 'shutdown' });
+});
