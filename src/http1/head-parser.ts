@@ -66,22 +66,32 @@ export function parseTrailerSection(bytes: Buffer): Header[] {
   return parseFieldLines(lines(bytes));
 }
 
+/** RFC 9112 §3: `method SP request-target SP HTTP-version`; anything else (HTTP/0.9, TLS, garbage) is refused. */
+export function parseRequestLine(line: string): { method: string; target: string; version: string } {
+  const parts = line.split(' ');
+  if (parts.length !== 3) throw new FramingError('bad_request_line', JSON.stringify(line.slice(0, 60)));
+  const [method, target, version] = parts as [string, string, string];
+  if (!TOKEN.test(method) || !TARGET.test(target)) throw new FramingError('bad_request_line', JSON.stringify(line.slice(0, 60)));
+  if (!VERSION.test(version)) throw new FramingError('bad_version', version.slice(0, 20));
+  return { method, target, version };
+}
+
+/** RFC 9112 §4: `HTTP-version SP 3DIGIT SP [reason]` (a missing SP before an empty reason is tolerated). */
+export function parseStatusLine(line: string): { version: string; status: number; reason: string } {
+  const m = STATUS_LINE.exec(line);
+  if (!m) throw new FramingError('bad_status_line', JSON.stringify(line.slice(0, 60)));
+  if (!VERSION.test(m[1]!)) throw new FramingError('bad_version', m[1]!);
+  return { version: m[1]!, status: Number(m[2]), reason: m[3] ?? '' };
+}
+
 export function parseRequestHead(bytes: Buffer): RequestHead {
   const ls = lines(bytes);
-  const parts = ls[0]!.split(' ');
-  if (parts.length !== 3) throw new FramingError('bad_request_line', JSON.stringify(ls[0]!.slice(0, 60)));
-  const [method, target, version] = parts as [string, string, string];
-  if (!TOKEN.test(method) || !TARGET.test(target)) throw new FramingError('bad_request_line', JSON.stringify(ls[0]!.slice(0, 60)));
-  if (!VERSION.test(version)) throw new FramingError('bad_version', version.slice(0, 20));
-  return { method, target, version, headers: parseFieldLines(ls, 1) };
+  return { ...parseRequestLine(ls[0]!), headers: parseFieldLines(ls, 1) };
 }
 
 export function parseResponseHead(bytes: Buffer): ResponseHead {
   const ls = lines(bytes);
-  const m = STATUS_LINE.exec(ls[0]!);
-  if (!m) throw new FramingError('bad_status_line', JSON.stringify(ls[0]!.slice(0, 60)));
-  if (!VERSION.test(m[1]!)) throw new FramingError('bad_version', m[1]!);
-  return { version: m[1]!, status: Number(m[2]), reason: m[3] ?? '', headers: parseFieldLines(ls, 1) };
+  return { ...parseStatusLine(ls[0]!), headers: parseFieldLines(ls, 1) };
 }
 
 function trimOws(s: string): string {

@@ -3,7 +3,7 @@ import { BodyCollector } from './body-collector.js';
 import { ChunkedDecoder } from './body-decoder.js';
 import { requestFraming, responseFraming, type BodyFraming } from './framing.js';
 import { isFramingError } from './framing-errors.js';
-import { parseRequestHead, parseResponseHead } from './head-parser.js';
+import { parseRequestHead, parseRequestLine, parseResponseHead, parseStatusLine } from './head-parser.js';
 import { MAX_HEADER_BYTES } from './limits.js';
 import { SectionReader } from './section-reader.js';
 
@@ -55,7 +55,7 @@ export function parseResponseBytes(
 }
 
 function splitHead(bytes: Buffer, isRequest: boolean): { head: Buffer; rest: number } {
-  const reader = new SectionReader(MAX_HEADER_BYTES, false, isRequest);
+  const reader = new SectionReader(MAX_HEADER_BYTES, false, isRequest, isRequest ? parseRequestLine : parseStatusLine);
   const end = reader.feed(bytes, 0);
   if (end < 0) throw new Incomplete('incomplete head');
   return { head: reader.take(), rest: end };

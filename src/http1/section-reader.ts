@@ -25,12 +25,16 @@ export class SectionReader {
   #lineLength = 0;
   #lines = 0;
   #result: Buffer | undefined;
+  readonly #checkFirstLine: ((line: string) => void) | undefined;
 
   /**
    * @param singleLine stop after the first line (chunk-size line) instead of at an empty line
    * @param skipLeadingEmptyLines RFC 9112 §2.2: a server SHOULD ignore CRLFs before a request-line
+   * @param checkFirstLine validates the start line as soon as it is complete (throws), so an
+   *   HTTP/0.9 request (one line, no empty line) desyncs at once instead of waiting for bytes
    */
-  constructor(maxBytes: number, singleLine = false, skipLeadingEmptyLines = false) {
+  constructor(maxBytes: number, singleLine = false, skipLeadingEmptyLines = false, checkFirstLine?: (line: string) => void) {
+    this.#checkFirstLine = checkFirstLine;
     this.#maxBytes = maxBytes;
     this.#singleLine = singleLine;
     this.#skipLeadingEmptyLines = skipLeadingEmptyLines;
@@ -80,6 +84,7 @@ export class SectionReader {
         this.#result = this.#parts.length === 0 ? last : Buffer.concat([...this.#parts, last]);
         return pos;
       }
+      if (this.#lines === 0 && this.#checkFirstLine) this.#checkFirstLine(this.#firstLine(chunk, from, pos));
       this.#lines++;
     }
   }
@@ -98,6 +103,12 @@ export class SectionReader {
     this.#lineLength = 0;
     this.#lines = 0;
     this.#result = undefined;
+  }
+
+  #firstLine(chunk: Buffer, from: number, end: number): string {
+    const tail = chunk.toString('latin1', from, end - 2);
+    if (this.#parts.length === 0) return tail;
+    return Buffer.concat(this.#parts).toString('latin1') + tail;
   }
 
   #grow(n: number): void {

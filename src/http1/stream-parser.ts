@@ -30,6 +30,8 @@ export interface StreamParserOptions {
   skipLeadingEmptyLines: boolean;
   /** Cap on bytes held while paused (after an Upgrade/CONNECT request, until its answer). */
   maxHeldBytes: number;
+  /** Validates the start line as soon as it is complete (see SectionReader). */
+  checkStartLine?: (line: string) => void;
 }
 
 /**
@@ -51,12 +53,12 @@ export class StreamParser<H> {
   constructor(hooks: StreamHooks<H>, options: StreamParserOptions) {
     this.#hooks = hooks;
     this.#options = options;
-    this.#headReader = new SectionReader(options.maxHeaderBytes, false, options.skipLeadingEmptyLines);
+    this.#headReader = new SectionReader(options.maxHeaderBytes, false, options.skipLeadingEmptyLines, options.checkStartLine);
   }
 
-  /** A message has started (first byte seen) and is not complete yet. */
+  /** A message has started (its first byte was read) and is not complete yet. */
   get inMessage(): boolean {
-    return this.#current !== undefined || this.#headReader.started;
+    return this.#begun;
   }
 
   get stopped(): boolean {

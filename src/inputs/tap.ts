@@ -2,7 +2,9 @@ import { newMessageId, nowNs, type Header, type Message, type ResponseMessage } 
 import { BodyCollector } from '../http1/body-collector.js';
 import { mayLeaveHttp, requestFraming, responseFraming, type BodyFraming } from '../http1/framing.js';
 import { isFramingError, FramingError } from '../http1/framing-errors.js';
-import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from '../http1/head-parser.js';
+import {
+  parseRequestHead, parseRequestLine, parseResponseHead, parseStatusLine, type RequestHead, type ResponseHead,
+} from '../http1/head-parser.js';
 import { MAX_HEADER_BYTES, MAX_PENDING_REQUESTS } from '../http1/limits.js';
 import { StreamParser, type AfterMessage } from '../http1/stream-parser.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -84,7 +86,7 @@ class TapConnection implements ConnectionTap {
         head: (bytes) => this.#requestHead(bytes),
         complete: (head, body, trailers) => this.#requestDone(head, body, trailers),
       },
-      { maxHeaderBytes: MAX_HEADER_BYTES, skipLeadingEmptyLines: true, maxHeldBytes: heldCap },
+      { maxHeaderBytes: MAX_HEADER_BYTES, skipLeadingEmptyLines: true, maxHeldBytes: heldCap, checkStartLine: parseRequestLine },
     );
     this.#responses = new StreamParser<ResponseHead>(
       {
@@ -92,7 +94,7 @@ class TapConnection implements ConnectionTap {
         head: (bytes) => this.#responseHead(bytes),
         complete: (head, body, trailers, framing) => this.#responseDone(head, body, trailers, framing),
       },
-      { maxHeaderBytes: MAX_HEADER_BYTES, skipLeadingEmptyLines: false, maxHeldBytes: 0 },
+      { maxHeaderBytes: MAX_HEADER_BYTES, skipLeadingEmptyLines: false, maxHeldBytes: 0, checkStartLine: parseStatusLine },
     );
   }
 
