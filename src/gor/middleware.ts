@@ -72,7 +72,8 @@ class MiddlewareProcess implements Middleware {
   readonly #warn: RateLimitedLog;
   #state: State = 'down';
   #child: ChildProcess | undefined;
-  #queue: Buffer[] = [];
+  /** Lines waiting for stdin; `id` is set for requests (tracked in #pending once written). */
+  #queue: Array<{ line: Buffer; id?: string }> = [];
   #queueBytes = 0;
   #waitingDrain = false;
   /** Request id → when it was written; Map order is age order. */
@@ -117,13 +118,13 @@ class MiddlewareProcess implements Middleware {
         if (this.#queue.length >= (this.#opts.queueLen ?? 1000) || this.#queueBytes + line.length > (this.#opts.maxQueueBytes ?? 32 * 1024 * 1024)) {
           return this.#drop('middleware_unavailable', 'queue_full');
         }
-        this.#queue.push(line);
+        this.#queue.push(msg.type === 'request' ? { line, id: msg.id } : { line });
         this.#queueBytes += line.length;
-      } else if (!this.#child.stdin.write(line)) {
-        this.#waitingDrain = true;
+      } else {
+        if (msg.type === 'request') this.#track(msg.id);
+        if (!this.#child.stdin.write(line)) this.#waitingDrain = true;
       }
       this.#deps.stats.seen(this.name);
-      if (msg.type === 'request') this.#track(msg.id);
       return ACCEPTED;
     } catch (err) {
       this.#deps.stats.error(this.name, 'mirror_error');
@@ -147,8 +148,7 @@ class MiddlewareProcess implements Middleware {
       child.stdin?.end();
     }
     if (this.#queue.length > 0) this.#drop('shutdown', undefined, this.#queue.length);
-    this.#queue = [];
-    this.#queueBytes = 0;
+    this.#clearQueue();
     if (this.#pending.size > 0) this.#drop('middleware_dropped', 'not echoed before shutdown', this.#pending.size);
     this.#pending.clear();
     clearInterval(this.#sweepTimer);
@@ -220,8 +220,9 @@ class MiddlewareProcess implements Middleware {
     if (this.#child !== child) return;
     this.#waitingDrain = false;
     while (this.#queue.length > 0) {
-      const line = this.#queue.shift()!;
+      const { line, id } = this.#queue.shift()!;
       this.#queueBytes -= line.length;
+      if (id !== undefined) this.#track(id);
       if (!child.stdin!.write(line)) {
         this.#waitingDrain = true;
         return;
@@ -233,10 +234,10 @@ class MiddlewareProcess implements Middleware {
     if (child && this.#child !== child) return;
     this.#child = undefined;
     this.#waitingDrain = false;
-    const lost = this.#queue.length + this.#pending.size;
+    const queued = this.#queue.length;
+    this.#clearQueue();
+    const lost = queued + this.#pending.size;
     if (lost > 0) this.#drop('middleware_unavailable', 'middleware exited', lost);
-    this.#queue = [];
-    this.#queueBytes = 0;
     this.#pending.clear();
     if (this.#state === 'closing' || this.#state === 'closed') {
       this.#deps.log.info('middleware-exit', { ...fields, command: this.#opts.command });
@@ -283,6 +284,12 @@ class MiddlewareProcess implements Middleware {
       this.#deps.stats.error(this.name, 'mirror_error');
       this.#warn.warn('onmessage', 'middleware-error', { error: (err as Error).message });
     }
+  }
+
+  /** Empties the stdin queue (the caller counts what it held). */
+  #clearQueue(): void {
+    this.#queue = [];
+    this.#queueBytes = 0;
   }
 
   #bad(error: string, sample: string | Buffer): void {

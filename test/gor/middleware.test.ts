@@ -1,0 +1,137 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { getHeader, type Message, type RequestMessage, type ResponseMessage } from '../../src/core/message.js';
+import { UsageError } from '../../src/core/errors.js';
+import { splitCommandLine } from '../../src/gor/command-line.js';
+import { createMiddleware } from '../../src/gor/middleware.js';
+import { Stats } from '../../src/telemetry/stats.js';
+import { memoryLog, until } from './helpers.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/middleware/${name}`, import.meta.url));
+const cmd = (name: string) => `'${process.execPath}' '${fixture(name)}'`;
+
+const req = (id: string, target: string, body = ''): RequestMessage => ({
+  type: 'request',
+  id,
+  startNs: 1_700_000_000_000_000_000n,
+  method: body ? 'POST' : 'GET',
+  target,
+  version: 'HTTP/1.1',
+  headers: body ? [{ name: 'Host', value: 'app' }, { name: 'Content-Length', value: String(body.length) }] : [{ name: 'Host', value: 'app' }],
+  body: Buffer.from(body),
+});
+const resp = (id: string, type: ResponseMessage['type'] = 'response'): ResponseMessage => ({
+  type,
+  id,
+  startNs: 1_700_000_000_000_000_000n,
+  latencyNs: 777n,
+  version: 'HTTP/1.1',
+  status: 201,
+  reason: 'Created',
+  headers: [{ name: 'Content-Length', value: '0' }],
+  body: Buffer.alloc(0),
+});
+
+test('command lines are split without a shell, quotes respected', () => {
+  assert.deepEqual(splitCommandLine(`node  './my dir/mw.js' --flag="a b" x\\ y "q\\"uote"`), ['node', './my dir/mw.js', '--flag=a b', 'x y', 'q"uote']);
+  assert.deepEqual(splitCommandLine('ruby mw.rb'), ['ruby', 'mw.rb']);
+  assert.throws(() => splitCommandLine(`node 'oops`), (e: unknown) => e instanceof UsageError && /unterminated single quote/.test(e.message));
+  assert.throws(() => splitCommandLine('   '), (e: unknown) => e instanceof UsageError && /empty command/.test(e.message));
+});
+
+test('a goreplay_middleware script modifies requests, drops /skip ones (counted), passes responses; stderr is forwarded', async () => {
+  const stats = new Stats();
+  const log = memoryLog();
+  const got: Message[] = [];
+  const mw = createMiddleware({ command: cmd('add-header-skip.js'), pendingTimeoutMs: 300 }, { stats, log, onMessage: (m) => got.push(m) });
+  try {
+    assert.deepEqual(mw.offer(req('aaa1', '/a')), { accepted: true });
+    assert.deepEqual(mw.offer(req('aaa2', '/skip/me')), { accepted: true });
+    assert.deepEqual(mw.offer(req('aaa3', '/b?x=1', 'hello')), { accepted: true });
+    assert.deepEqual(mw.offer(resp('aaa1')), { accepted: true });
+    await until(() => got.length === 3, 'three echoed messages');
+    const reqs = got.filter((m): m is RequestMessage => m.type === 'request');
+    assert.deepEqual(reqs.map((r) => [r.id, r.target, getHeader(r.headers, 'X-Middleware')]), [
+      ['aaa1', '/a', 'seen'],
+      ['aaa3', '/b?x=1', 'seen'],
+    ]);
+    assert.equal(reqs[1]!.body.toString(), 'hello');
+    const r = got.find((m): m is ResponseMessage => m.type === 'response')!;
+    assert.deepEqual([r.id, r.status, r.latencyNs], ['aaa1', 201, 777n]);
+    await until(() => stats.entry('middleware').dropped.middleware_dropped === 1, 'the /skip request to age out');
+    assert.ok(log.lines.some((l) => l.includes('at=middleware-stderr') && l.includes('saw GET /skip/me')), log.lines.join('\n'));
+    // Replayed responses go to the middleware only when asked for; otherwise they pass through.
+    assert.equal(mw.wants(resp('aaa1', 'replayed-response')), false);
+    mw.offer(resp('zzz9', 'replayed-response'));
+    assert.equal(got.at(-1)!.id, 'zzz9');
+  } finally {
+    await mw.close(1000);
+  }
+  assert.equal(stats.entry('middleware').mirrored, 3);
+});
+
+test('a middleware that exits at once: exit logged with its code, restarted with backoff, offers never block and are counted', async () => {
+  const stats = new Stats();
+  const log = memoryLog();
+  const mw = createMiddleware({ command: cmd('exit-immediately.js'), restartDelayMs: 20, maxRestartDelayMs: 40 }, { stats, log, onMessage: () => assert.fail('nothing comes back') });
+  try {
+    let offered = 0;
+    let refused = 0;
+    while (log.lines.filter((l) => l.includes('at=middleware-exit')).length < 3) {
+      const r = mw.offer(req(`e${offered}`, '/x'));
+      offered++;
+      if (!r.accepted) {
+        assert.equal(r.reason, 'middleware_unavailable');
+        refused++;
+      }
+      await new Promise((res) => setTimeout(res, 5));
+      assert.ok(offered < 5000, 'the middleware should have exited three times by now');
+    }
+    assert.ok(refused > 0, 'offers while it is down are refused at once');
+    await until(() => stats.totalDropped('middleware') === offered, 'every offered copy to be accounted for');
+    assert.equal(stats.entry('middleware').dropped.middleware_unavailable, offered);
+    const exit = log.lines.find((l) => l.includes('at=middleware-exit'))!;
+    assert.match(exit, /level=error .*code=3/);
+    assert.match(exit, /restart_in_ms=20/);
+    assert.ok(log.lines.some((l) => /restart_in_ms=40 /.test(l)), 'backoff doubles up to its max');
+    assert.ok(log.lines.some((l) => l.includes('at=middleware-stderr') && l.includes('cannot start')));
+  } finally {
+    await mw.close(500);
+  }
+});
+
+test('a middleware that never reads stdin: the bounded queue fills and offers are dropped at once', async () => {
+  const stats = new Stats();
+  const log = memoryLog();
+  const mw = createMiddleware({ command: cmd('never-reads.js'), queueLen: 10 }, { stats, log, onMessage: () => {} });
+  const body = 'p'.repeat(4096);
+  let accepted = 0;
+  for (let i = 0; i < 500; i++) {
+    const r = mw.offer(req(`h${i}`, '/hang', body));
+    if (r.accepted) accepted++;
+    else assert.equal(r.reason, 'middleware_unavailable');
+  }
+  assert.ok(accepted < 500, 'some offers must be refused');
+  assert.equal(stats.entry('middleware').dropped.middleware_unavailable, 500 - accepted);
+  await mw.close(200);
+  // What it swallowed and never echoed is counted too; the forced stop is logged.
+  assert.equal(stats.totalDropped('middleware'), 500);
+  assert.ok(log.lines.some((l) => l.includes('at=middleware-exit') && l.includes('signal=SIGTERM')), log.lines.join('\n'));
+});
+
+test('output lines that are not hex or not gor records are counted and logged, not fatal', async () => {
+  const stats = new Stats();
+  const log = memoryLog();
+  const got: Message[] = [];
+  const mw = createMiddleware({ command: cmd('garbage.js') }, { stats, log, onMessage: (m) => got.push(m) });
+  try {
+    mw.offer(req('g1', '/fine'));
+    await until(() => got.length === 1, 'the echoed request');
+    assert.equal((got[0] as RequestMessage).target, '/fine');
+    assert.equal(stats.entry('middleware').errors.bad_output, 3);
+    assert.ok(log.lines.some((l) => l.includes('at=middleware-bad-output') && l.includes('error="not hex"')));
+  } finally {
+    await mw.close(500);
+  }
+});
