@@ -40,11 +40,6 @@ export class SectionReader {
     this.#skipLeadingEmptyLines = skipLeadingEmptyLines;
   }
 
-  /** True once some byte of the section (not a skipped empty line) has been read. */
-  get started(): boolean {
-    return this.#length > 0 || this.#lines > 0;
-  }
-
   /**
    * Reads from `chunk[start..]`. Returns the offset just past the section (then `take()` it),
    * or -1 when every byte was consumed and more are needed.
@@ -106,9 +101,9 @@ export class SectionReader {
   }
 
   #firstLine(chunk: Buffer, from: number, end: number): string {
-    const tail = chunk.toString('latin1', from, end - 2);
-    if (this.#parts.length === 0) return tail;
-    return Buffer.concat(this.#parts).toString('latin1') + tail;
+    // The line may span chunks, and its CR may be in an earlier one than its LF.
+    const line = this.#parts.length === 0 ? chunk.subarray(from, end) : Buffer.concat([...this.#parts, chunk.subarray(from, end)]);
+    return line.toString('latin1', 0, line.length - 2);
   }
 
   #grow(n: number): void {
