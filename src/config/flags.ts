@@ -138,6 +138,9 @@ function modifier(name: ModifierFlagName, help: string, example: string, aliases
 
 const deprecated = (name: string): Alias => ({ name, deprecated: true });
 
+/** Also what `--output-http-workers 0` (gor's "unlimited") means here. */
+const DEFAULT_WORKERS = '10';
+
 export const FLAGS: readonly Flag[] = [
   // ---- Wrapper & sidecar ----
   flag({
@@ -237,10 +240,10 @@ export const FLAGS: readonly Flag[] = [
   flag({
     name: 'output-http-workers',
     type: intType({ min: 0, example: '10' }),
-    default: '10',
+    default: DEFAULT_WORKERS,
     group: 'http',
     help: "Concurrent requests per destination. 0 means the default: unlike gor, concurrency is always bounded.",
-    apply: (cfg, v) => (cfg.outputHttp.workers = v === 0 ? 10 : v),
+    apply: (cfg, v) => (cfg.outputHttp.workers = v === 0 ? Number(DEFAULT_WORKERS) : v),
   }),
   flag({
     name: 'output-http-timeout',
