@@ -31,8 +31,9 @@ function trimControls(value: string): string {
  */
 export function gorSetHeader(req: RequestMessage, name: string, value: string): RequestMessage {
   const headers = req.headers;
-  const i = headers.findIndex((h) => sameName(h.name, name));
-  if (i < 0) return { ...req, headers: [{ name, value }, ...headers] };
+  let i = 0;
+  while (i < headers.length && !sameName(headers[i]!.name, name)) i++;
+  if (i === headers.length) return { ...req, headers: [{ name, value }, ...headers] };
   const found = headers[i]!;
   if (found.value === value) return req;
   const next = headers.slice();
@@ -57,20 +58,23 @@ export class GorParam {
     this.#question = `?${name}=`;
   }
 
-  /** [valueStart, valueEnd) in `target`, or undefined when the parameter is absent. */
-  find(target: string): [number, number] | undefined {
+  /** Where the value starts in `target`, or -1 when the parameter is absent. */
+  valueStart(target: string): number {
     let at = target.indexOf(this.#amp);
     if (at < 0) at = target.indexOf(this.#question);
-    if (at < 0) return undefined;
-    const start = at + this.#amp.length;
+    return at < 0 ? -1 : at + this.#amp.length;
+  }
+
+  /** Where the value that starts at `start` ends. */
+  static valueEnd(target: string, start: number): number {
     const amp = target.indexOf('&', start);
-    return [start, amp < 0 ? target.length : amp];
+    return amp < 0 ? target.length : amp;
   }
 
   /** gor's `proto.SetPathParam`: replace the value where found, else append `?name=value` or `&name=value`. */
   set(target: string, value: string): string {
-    const span = this.find(target);
-    if (span) return target.slice(0, span[0]) + value + target.slice(span[1]);
+    const start = this.valueStart(target);
+    if (start >= 0) return target.slice(0, start) + value + target.slice(GorParam.valueEnd(target, start));
     return `${target}${target.includes('?') ? '&' : '?'}${this.name}=${value}`;
   }
 }

@@ -7,11 +7,11 @@
 const OFFSET_BASIS = 0x811c9dc5;
 const PRIME = 0x01000193;
 
-export function fnv32a(value: string): number {
+export function fnv32a(value: string, start = 0, end = value.length): number {
   let hash = OFFSET_BASIS;
-  for (let i = 0; i < value.length; i++) {
+  for (let i = start; i < end; i++) {
     const code = value.charCodeAt(i);
-    if (code > 0xff) return fnv32aBytes(Buffer.from(value, 'utf8'));
+    if (code > 0xff) return fnv32aBytes(Buffer.from(value.slice(start, end), 'utf8'));
     hash = Math.imul(hash ^ code, PRIME) >>> 0;
   }
   return hash >>> 0;
@@ -23,7 +23,7 @@ function fnv32aBytes(bytes: Uint8Array): number {
   return hash >>> 0;
 }
 
-/** gor's sampling decision: keep when `fnv32a(value) % 100 < percent`. */
-export function inSample(value: string, percent: number): boolean {
-  return fnv32a(value) % 100 < percent;
+/** gor's sampling decision: keep when `fnv32a(value) % 100 < percent` (value = value[start, end)). */
+export function inSample(percent: number, value: string, start = 0, end = value.length): boolean {
+  return fnv32a(value, start, end) % 100 < percent;
 }

@@ -16,6 +16,14 @@ export const allowUrl: RuleKind<GoRegexp> = {
   build(patterns) {
     const name = `--http-allow-url ${patterns.map((p) => `'${p.pattern()}'`).join(' | ')}`;
     const drop = dropBy(name);
-    return [{ name, apply: (req) => (patterns.some((re) => re.test(req.target)) ? req : drop) }];
+    return [
+      {
+        name,
+        apply(req) {
+          for (const re of patterns) if (re.test(req.target)) return req;
+          return drop;
+        },
+      },
+    ];
   },
 };

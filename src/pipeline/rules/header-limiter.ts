@@ -21,7 +21,7 @@ export const headerLimiter: RuleKind<LimiterSpec> = {
         name: drop.rule,
         apply(req) {
           const v = gorHeader(req.headers, name);
-          return v === '' || inSample(v, percent) ? req : drop;
+          return v === '' || inSample(percent, v) ? req : drop;
         },
       };
     });

@@ -26,8 +26,9 @@ export const paramLimiter: RuleKind<LimiterSpec & { param: GorParam }> = {
       return {
         name: drop.rule,
         apply(req) {
-          const span = param.find(req.target);
-          return !span || inSample(req.target.slice(span[0], span[1]), percent) ? req : drop;
+          const target = req.target;
+          const start = param.valueStart(target);
+          return start < 0 || inSample(percent, target, start, GorParam.valueEnd(target, start)) ? req : drop;
         },
       };
     });

@@ -26,8 +26,10 @@ export const setParam: RuleKind<SetParamSpec> = {
     return specs.map(({ at, value, param, paramValue }) => ({
       name: ruleName(at, value),
       apply(req) {
-        const span = param.find(req.target);
-        if (span && span[1] - span[0] === paramValue.length && req.target.startsWith(paramValue, span[0])) return req;
+        const start = param.valueStart(req.target);
+        if (start >= 0 && GorParam.valueEnd(req.target, start) - start === paramValue.length && req.target.startsWith(paramValue, start)) {
+          return req; // already set: no copy
+        }
         return withTarget(req, param.set(req.target, paramValue));
       },
     }));
