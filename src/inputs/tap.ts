@@ -103,33 +103,33 @@ class TapConnection implements ConnectionTap {
   }
 
   fromClient(chunk: Buffer): void {
-    if (this.#state !== 'mirroring') return;
-    try {
-      this.#requests?.feed(chunk);
-    } catch (e) {
-      this.#fail(e);
-    }
+    if (this.#state === 'mirroring') this.#guard(() => this.#requests?.feed(chunk));
   }
 
   fromApp(chunk: Buffer): void {
-    if (this.#state !== 'mirroring') return;
-    try {
-      this.#responses?.feed(chunk);
-    } catch (e) {
-      this.#fail(e);
-    }
+    if (this.#state === 'mirroring') this.#guard(() => this.#responses?.feed(chunk));
   }
 
   close(): void {
     if (this.#state === 'closed') return;
-    try {
-      // RFC 9112 §6.3 rule 8: a response framed by the connection's end is complete now.
-      if (this.#state === 'mirroring') this.#responses?.end();
-    } catch (e) {
-      this.#fail(e);
-    }
+    // RFC 9112 §6.3 rule 8: a response framed by the connection's end is complete now.
+    if (this.#state === 'mirroring') this.#guard(() => this.#responses?.end());
     this.#state = 'closed';
     this.#release();
+  }
+
+  /** Nothing escapes into the relay: not a framing error, not a bug, not a failing logger. */
+  #guard(work: () => void): void {
+    try {
+      work();
+    } catch (e) {
+      try {
+        this.#fail(e);
+      } catch {
+        this.#state = 'desync';
+        this.#release();
+      }
+    }
   }
 
   #requestHead(bytes: Buffer) {

@@ -171,3 +171,12 @@ test('close releases the connection; later bytes are ignored', () => {
   assert.equal(h.conn.state, 'closed');
   assert.equal(h.messages.length, 0);
 });
+
+test('a logger that throws while reporting a desync does not escape into the relay', () => {
+  const throwing = { info() {}, warn() { throw new Error('stderr gone'); }, error() {}, line() {} };
+  const h = tapHarness({ log: throwing });
+  assert.doesNotThrow(() => h.conn.fromClient(latin1('GET / HTTP/1.1\r\nBad Header: x\r\n\r\n')));
+  assert.equal(h.conn.state, 'desync');
+  assert.doesNotThrow(() => h.conn.fromClient(latin1('more')));
+  h.conn.close();
+});
