@@ -53,15 +53,17 @@ const KINDS = new Map(GOR_ORDER.map((k) => [k.flag, k]));
 export function compileModifiers(flags: ModifierFlag[]): Pipeline {
   const specs = new Map<RuleKind<unknown>, unknown[]>();
   for (const f of flags) {
-    const kind = KINDS.get(f.flag);
+    // config/ passes names without the dashes ('http-set-header'); accept both spellings.
+    const flag = f.flag.startsWith('--') ? f.flag : `--${f.flag}`;
+    const kind = KINDS.get(flag);
     if (!kind) {
       throw new UsageError(
         'TD_UNKNOWN_FLAG',
-        `${f.source}: ${f.flag}: not one of gor's --http-* modifier flags`,
+        `${f.source}: ${flag}: not one of gor's --http-* modifier flags`,
         `modifier flags are ${MODIFIER_FLAGS.join(', ')}`,
       );
     }
-    const parsed = kind.parse(f.value, { flag: f.flag, source: f.source });
+    const parsed = kind.parse(f.value, { flag, source: f.source });
     const list = specs.get(kind);
     if (list) list.push(parsed);
     else specs.set(kind, [parsed]);

@@ -3,7 +3,7 @@ import type { DropReason } from '../core/output.js';
 
 /** One modifier flag as the config layer read it. */
 export interface ModifierFlag {
-  /** Canonical gor name, e.g. '--http-set-header'. */
+  /** Canonical gor name, e.g. '--http-set-header' (or 'http-set-header', as config/ spells it). */
   flag: string;
   /** The raw value, exactly as given. */
   value: string;

@@ -103,3 +103,19 @@ test('the same pipeline gives the same answer every time (sampling is by hash, n
   const share = first.filter(Boolean).length / users.length;
   assert.ok(share > 0.15 && share < 0.45, `about 30% kept, got ${share}`);
 });
+
+test("config/'s dash-less names are accepted; messages use the flag as typed on a command line", () => {
+  const p = compileModifiers([{ flag: 'http-set-header', value: 'Host: x', source: 'command line' }]);
+  assert.equal(p.setsHost, true);
+  assert.throws(
+    () => compileModifiers([{ flag: 'http-allow-url', value: 'a(', source: 'config/gor.options:2' }]),
+    /config\/gor\.options:2: --http-allow-url: error parsing regexp/,
+  );
+});
+
+test("the config layer's ModifierFlag values can be passed as they are", async () => {
+  const config = await import('../../src/config/config.js').catch(() => undefined);
+  if (!config || !('MODIFIER_FLAG_NAMES' in config)) return; // config/ not there yet
+  const names = (config as { MODIFIER_FLAG_NAMES: readonly string[] }).MODIFIER_FLAG_NAMES;
+  assert.deepEqual(names.map((n) => `--${n}`), MODIFIER_FLAGS);
+});
