@@ -84,22 +84,28 @@ td_node_reusable() {
   return 1
 }
 
-# td_node_fetch VERSION ARCH BASE_URL CACHE_DIR: prints the path of a verified
+# td_node_fetch VERSION ARCH BASE_URL CACHE_DIR: sets TD_NODE_TARBALL to a verified
 # tarball in CACHE_DIR/traffic-duplicator/node, downloading it when needed.
 td_node_fetch() {
   local version=${1#v} arch=$2 base=${3%/} cache_dir=$4
   local file="node-v$version-linux-$arch.tar.xz"
   local dir="$cache_dir/traffic-duplicator/node"
-  local cached="$dir/$file" expected actual tmp
+  local cached="$dir/$file" tmp="$dir/.partial" expected actual
   mkdir -p "$dir"
-  if [[ -f "$cached" && -f "$cached.sha256" ]] && [[ "$(td_sha256 "$cached")" == "$(cat "$cached.sha256")" ]]; then
-    td_info "Using cached $file" >&2
-    printf '%s\n' "$cached"
-    return 0
+  if [[ -f "$cached" && -f "$cached.sha256" ]]; then
+    # Re-check the cached bytes against the pinned sum, or the one verified at download.
+    expected=$(td_node_pinned_sha256 "$file") || expected=$(cat "$cached.sha256")
+    if [[ "$(td_sha256 "$cached")" == "$expected" ]]; then
+      td_info "Using cached $file (sha256 verified)"
+      TD_NODE_TARBALL=$cached
+      return 0
+    fi
+    td_info "Cached $file failed its checksum; downloading it again"
   fi
-  tmp=$(mktemp -d)
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
   if expected=$(td_node_pinned_sha256 "$file"); then
-    td_info "Checksum for $file is pinned in the buildpack" >&2
+    td_info "Checksum for $file is pinned in the buildpack"
   else
     td_download "$base/v$version/SHASUMS256.txt" "$tmp/SHASUMS256.txt" ||
       td_die "Could not download $base/v$version/SHASUMS256.txt to verify Node $version.
@@ -108,7 +114,7 @@ Check TRAFFIC_DUPLICATOR_NODE_VERSION and TRAFFIC_DUPLICATOR_NODE_BASE_URL."
     [[ "$expected" =~ ^[0-9a-f]{64}$ ]] ||
       td_die "$base/v$version/SHASUMS256.txt has no sha256 for $file."
   fi
-  td_info "Downloading $base/v$version/$file" >&2
+  td_info "Downloading $base/v$version/$file"
   td_download "$base/v$version/$file" "$tmp/$file" ||
     td_die "Could not download Node $version from $base/v$version/$file.
 Check TRAFFIC_DUPLICATOR_NODE_VERSION and TRAFFIC_DUPLICATOR_NODE_BASE_URL."
@@ -120,13 +126,13 @@ Check TRAFFIC_DUPLICATOR_NODE_VERSION and TRAFFIC_DUPLICATOR_NODE_BASE_URL."
   got      sha256 $actual
 The file was discarded. Refusing to install an unverified Node runtime."
   fi
-  td_info "Verified sha256 $actual" >&2
+  td_info "Verified sha256 $actual"
   # Keep only the tarball in use, so the cache does not grow with every upgrade.
   find "$dir" -maxdepth 1 -type f -name 'node-v*' -delete
   mv "$tmp/$file" "$cached"
   printf '%s\n' "$actual" >"$cached.sha256"
   rm -rf "$tmp"
-  printf '%s\n' "$cached"
+  TD_NODE_TARBALL=$cached
 }
 
 # shellcheck disable=SC2034 # TD_NODE_PREFIX and TD_NODE_VERSION are read by the caller
@@ -135,7 +141,7 @@ The file was discarded. Refusing to install an unverified Node runtime."
 # and TD_NODE_VERSION (vX.Y.Z). Downloads extract into WORK_DIR.
 td_node_prepare() {
   local build_dir=$1 cache_dir=$2 env_dir=$3 work_dir=$4 target_arch=${5:-}
-  local want base arch tarball prefix
+  local want base arch prefix
   want=$(td_config TRAFFIC_DUPLICATOR_NODE_VERSION "$env_dir")
   base=$(td_config TRAFFIC_DUPLICATOR_NODE_BASE_URL "$env_dir")
   base=${base:-$TD_NODE_DEFAULT_BASE_URL}
@@ -155,11 +161,12 @@ td_node_prepare() {
   fi
   want=${want:-$TD_NODE_DEFAULT_VERSION}
   want=${want#v}
-  tarball=$(td_node_fetch "$want" "$arch" "$base" "$cache_dir")
-  tar -xJf "$tarball" -C "$work_dir" ||
-    td_die "Could not extract $tarball (is xz installed?)."
+  TD_NODE_TARBALL=
+  td_node_fetch "$want" "$arch" "$base" "$cache_dir"
+  tar -xJf "$TD_NODE_TARBALL" -C "$work_dir" ||
+    td_die "Could not extract $TD_NODE_TARBALL (is xz installed?)."
   prefix="$work_dir/node-v$want-linux-$arch"
-  [[ -x "$prefix/bin/node" ]] || td_die "$tarball does not contain node-v$want-linux-$arch/bin/node."
+  [[ -x "$prefix/bin/node" ]] || td_die "$TD_NODE_TARBALL does not contain node-v$want-linux-$arch/bin/node."
   TD_NODE_PREFIX=$prefix
   TD_NODE_VERSION="v$want"
   td_info "Installed Node $TD_NODE_VERSION ($arch)"

@@ -72,7 +72,11 @@ td_tool_install() {
     td_die "npm prune failed while building traffic-duplicator."
   mkdir -p "$dest"
   cp -R "$build/dist" "$build/package.json" "$dest/"
-  if [[ -d "$build/node_modules" ]]; then cp -R "$build/node_modules" "$dest/"; fi
+  if [[ -d "$build/node_modules" ]]; then
+    # prune leaves empty scope folders (@types/, .bin/) behind
+    find "$build/node_modules" -mindepth 1 -type d -empty -delete
+    cp -R "$build/node_modules" "$dest/"
+  fi
   if [[ -f "$src/LICENSE" ]]; then cp "$src/LICENSE" "$dest/"; fi
   # Cache only this build; older keys are dropped.
   rm -rf "$cache_root"
