@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// traffic-duplicator: wrapper (`-- CMD`), sidecar (`--listen --upstream`) or replay (`--input-file`).
+import { run } from './run.js';
+
+process.exitCode = await run('traffic-duplicator', process.argv.slice(2));
+// Outputs and relays are closed by now; don't wait for stray timers (undici's pools, etc.).
+process.exit();

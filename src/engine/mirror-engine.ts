@@ -1,0 +1,87 @@
+import type { Config } from '../config/index.js';
+import type { Message } from '../core/message.js';
+import type { Logger } from '../telemetry/logger.js';
+import { Stats } from '../telemetry/stats.js';
+import { startStatsReporter } from '../telemetry/reporter.js';
+import { compileModifiers, type Pipeline } from '../pipeline/index.js';
+import { FanOut } from '../outputs/fan-out.js';
+import { createTap } from '../inputs/tap.js';
+import { createMiddleware, type Middleware } from '../gor/middleware.js';
+import type { Mirror } from '../modes/mirror.js';
+import { Router } from './router.js';
+import { createOutputs } from './outputs.js';
+
+/**
+ * Everything that can reject the configuration, done before anything starts (so bad
+ * input exits 2 with nothing spawned or bound): today, compiling the modifier regexes.
+ */
+export interface MirrorPlan {
+  readonly config: Config;
+  readonly pipeline: Pipeline;
+}
+
+export function planMirror(config: Config): MirrorPlan {
+  return { config, pipeline: compileModifiers(config.modifierFlags) };
+}
+
+export interface MirrorEngine extends Mirror {
+  readonly stats: Stats;
+  /** Entry for messages that don't come from the tap (file replay). */
+  readonly input: (msg: Message) => void;
+  /** How many outputs copies go to (0 = relay only). */
+  readonly outputCount: number;
+}
+
+/**
+ * Wires the mirroring side: tap → (middleware) → modifiers → fan-out → outputs, plus the
+ * periodic stats line. All of it sits off the primary path; see ARCHITECTURE.md.
+ */
+export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats }): MirrorEngine {
+  const { config, pipeline } = plan;
+  const { log } = deps;
+  const stats = deps.stats ?? new Stats();
+
+  let middleware: Middleware | undefined;
+  const outputs = createOutputs(config, {
+    stats,
+    log,
+    pipelineSetsHost: pipeline.setsHost,
+    // Shadow responses (gor type 3) go to the middleware when there is one, else to the
+    // other outputs (a file output records them).
+    onShadowResponse: (resp) => (middleware ? middleware.offer(resp) : fanOut.offer(resp)),
+  });
+  const fanOut = new FanOut(outputs, { stats, log }, { split: config.splitOutput });
+  const router = new Router(pipeline, fanOut, { stats, log });
+
+  if (config.middleware) {
+    middleware = createMiddleware(
+      { command: config.middleware, sendReplayedResponses: config.outputHttp.trackResponses },
+      { stats, log, onMessage: (msg) => router.route(msg) },
+    );
+  }
+  const input = middleware ? (msg: Message) => void middleware!.offer(msg) : (msg: Message) => router.route(msg);
+
+  // Responses are copied only when someone keeps them: files/stdout record them, the
+  // middleware protocol carries them. HTTP shadows never need the app's responses.
+  const captureResponses = Boolean(middleware) || config.fileOutputs.length > 0 || config.outputStdout;
+  const tap = outputs.length > 0 ? createTap({ maxBodyBytes: config.copyBufferBytes, captureResponses, emit: input, stats, log }) : undefined;
+
+  const reporter = outputs.length > 0 ? startStatsReporter(stats, log, config.statsIntervalMs) : undefined;
+  let closed = false;
+
+  return {
+    stats,
+    input,
+    outputCount: outputs.length,
+    observe: (id) => (closed ? undefined : tap?.open(id)),
+    async close(graceMs) {
+      if (closed) return;
+      closed = true;
+      const deadline = Date.now() + graceMs;
+      // Middleware first: what it still echoes back must reach the outputs before they close.
+      await middleware?.close(Math.max(0, Math.floor(graceMs / 2)));
+      await fanOut.close(Math.max(0, deadline - Date.now()));
+      reporter?.stop(true);
+    },
+  };
+}

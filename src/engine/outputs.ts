@@ -1,0 +1,61 @@
+import type { Config } from '../config/index.js';
+import type { Output } from '../core/output.js';
+import type { RequestMessage, ResponseMessage } from '../core/message.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Stats } from '../telemetry/stats.js';
+import { createHttpOutput } from '../outputs/http-output.js';
+import { createFileOutput } from '../outputs/file-output.js';
+import { createStdoutOutput } from '../outputs/stdout-output.js';
+import { createNullOutput } from '../outputs/null-output.js';
+
+export interface OutputDeps {
+  stats: Stats;
+  log: Logger;
+  /** True when a --http-set-header Host: was given: the HTTP outputs then keep that Host. */
+  pipelineSetsHost: boolean;
+  /** Receives shadow responses (type 3) when --output-http-track-response is on. */
+  onShadowResponse?: (resp: ResponseMessage, req: RequestMessage) => void;
+}
+
+/** Builds every output the configuration names, in a stable order: http, file, stdout, null. */
+export function createOutputs(config: Config, deps: OutputDeps): Output[] {
+  const { stats, log } = deps;
+  const outputs: Output[] = [];
+  const http = config.outputHttp;
+  for (const dest of config.httpOutputs) {
+    outputs.push(
+      createHttpOutput(
+        {
+          url: dest.url,
+          limit: dest.limit,
+          queueLen: http.queueLen,
+          maxQueueBytes: http.maxQueueBytes,
+          workers: http.workers,
+          timeoutMs: http.timeoutMs,
+          skipVerify: http.skipVerify,
+          preserveHost: config.originalHost || deps.pipelineSetsHost,
+          onResponse: http.trackResponses ? deps.onShadowResponse : undefined,
+          responseBufferBytes: http.responseBufferBytes,
+        },
+        { stats, log },
+      ),
+    );
+  }
+  for (const file of config.fileOutputs) {
+    outputs.push(
+      createFileOutput(
+        {
+          pathTemplate: file.pathTemplate,
+          append: config.outputFile.append,
+          sizeLimitBytes: config.outputFile.sizeLimitBytes,
+          queueLimit: config.outputFile.queueLimit,
+          flushIntervalMs: config.outputFile.flushIntervalMs,
+        },
+        { stats, log },
+      ),
+    );
+  }
+  if (config.outputStdout) outputs.push(createStdoutOutput({}, { stats, log }));
+  if (config.outputNull) outputs.push(createNullOutput({ stats }));
+  return outputs;
+}
