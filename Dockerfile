@@ -1,0 +1,35 @@
+# traffic-duplicator as a container, for sidecar mode: it owns the pod's public port and
+# relays every connection to the app container over loopback, mirroring copies of the
+# requests to the shadow deployments named in the options file.
+#
+#   docker build -t traffic-duplicator .
+#   docker run --rm -p 8080:8080 traffic-duplicator --listen :8080 --upstream http://127.0.0.1:3000
+#
+# Options file: mount it and set TRAFFIC_DUPLICATOR_OPTIONS_FILE (see examples/kubernetes/).
+
+# ---- build: TypeScript with dev dependencies, then keep production dependencies only
+FROM node:20-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --include=dev --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build \
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+
+# ---- runtime: Node, the compiled tool and its production dependencies, nothing else
+FROM node:20-slim
+ENV NODE_ENV=production
+WORKDIR /opt/traffic-duplicator
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+RUN printf '#!/bin/sh\nexec node /opt/traffic-duplicator/dist/cli/main.js "$@"\n' > /usr/local/bin/traffic-duplicator \
+ && printf '#!/bin/sh\nexec node /opt/traffic-duplicator/dist/cli/start.js "$@"\n' > /usr/local/bin/start-traffic-duplicator \
+ && chmod 0755 /usr/local/bin/traffic-duplicator /usr/local/bin/start-traffic-duplicator
+# The image's unprivileged "node" user (uid 1000); nothing here needs root or a low port.
+USER node
+WORKDIR /home/node
+EXPOSE 8080
+ENTRYPOINT ["traffic-duplicator"]
+CMD ["--listen", ":8080", "--upstream", "http://127.0.0.1:3000"]
