@@ -8,7 +8,7 @@ import { once } from 'node:events';
  */
 export class RawKeepAliveClient {
   readonly #sock: net.Socket;
-  #buf = Buffer.alloc(0);
+  #buf: Buffer = Buffer.alloc(0);
   #waiter: (() => void) | undefined;
   #closed = false;
 
