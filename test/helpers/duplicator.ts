@@ -1,0 +1,316 @@
+// Helpers for end-to-end tests that run the real CLI (dist/cli/main.js) as a child process:
+// start it as a sidecar or a wrapper, read its stats lines, sample its RSS from /proc,
+// and small raw-socket servers (an app that records bytes, a configurable shadow).
+// Run `npm run build` first: the tests spawn the built CLI, not the sources.
+import net from 'node:net';
+import http from 'node:http';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { eventually, refusedPort, startProcess, type Proc, type RecordedRequest } from './net.js';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const NODE_APP = fileURLToPath(new URL('../fixtures/apps/node/app.mjs', import.meta.url));
+export const ADVERSARIAL_APPS = fileURLToPath(new URL('../fixtures/apps/adversarial/', import.meta.url));
+
+export function assertBuilt(): void {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` before these tests`);
+}
+
+export interface Duplicator {
+  proc: Proc;
+  pid: number;
+  port: number;
+  /** SIGTERM, wait for the exit (SIGKILL after `guardMs`), return the exit and the whole log. */
+  stop(guardMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>;
+}
+
+/** Starts the CLI as a sidecar in front of `upstreamPort`, mirroring to `shadowUrls`. */
+export async function startSidecar(opts: {
+  upstreamPort: number;
+  shadowUrls?: string[];
+  args?: string[];
+  /** A shell prefix such as `ulimit -n 30000;` (then the CLI runs under /bin/sh -c … exec). */
+  shellPrefix?: string;
+}): Promise<Duplicator> {
+  assertBuilt();
+  const port = await refusedPort();
+  const args = [
+    CLI,
+    '--listen', `127.0.0.1:${port}`,
+    '--upstream', `http://127.0.0.1:${opts.upstreamPort}`,
+    ...(opts.shadowUrls ?? []).flatMap((u) => ['--output-http', u]),
+    '--stats-interval', '1h',
+    ...(opts.args ?? []),
+  ];
+  const proc = opts.shellPrefix
+    ? startProcess('/bin/sh', ['-c', `${opts.shellPrefix} exec "$0" "$@"`, process.execPath, ...args])
+    : startProcess(process.execPath, args);
+  try {
+    await eventually(() => /at=listening /.test(proc.output()) || proc.child.exitCode !== null, 20_000, 'at=listening');
+    if (!/at=listening /.test(proc.output())) throw new Error(`duplicator did not start:\n${proc.output()}`);
+  } catch (e) {
+    proc.kill();
+    throw e;
+  }
+  return { proc, pid: proc.child.pid!, port, stop: (guardMs) => stopProc(proc, guardMs) };
+}
+
+export async function stopProc(proc: Proc, guardMs = 20_000) {
+  proc.kill('SIGTERM');
+  const guard = setTimeout(() => proc.kill('SIGKILL'), guardMs);
+  const { code, signal } = await proc.exited;
+  clearTimeout(guard);
+  return { code, signal, output: proc.output() };
+}
+
+export type Totals = Record<string, number>;
+
+/**
+ * Sums every `at=stats` line per destination. The reporter prints deltas since its
+ * previous line, so the final line alone is only the last interval; the sum is the total.
+ */
+export function statsTotals(output: string): Map<string, Totals> {
+  const out = new Map<string, Totals>();
+  for (const line of output.split('\n')) {
+    if (!line.includes(' at=stats ')) continue;
+    const dest = /\bdest=(\S+)/.exec(line)?.[1];
+    if (!dest) continue;
+    const t = out.get(dest) ?? {};
+    for (const m of line.matchAll(/\bcount#([\w.]+)=(\d+)/g)) t[m[1]!] = (t[m[1]!] ?? 0) + Number(m[2]);
+    out.set(dest, t);
+  }
+  return out;
+}
+
+export interface Accounting {
+  seen: number;
+  mirrored: number;
+  dropped: number;
+  errors: number;
+  totals: Totals;
+}
+
+export function accountingOf(t: Totals | undefined): Accounting {
+  const totals = t ?? {};
+  let dropped = 0;
+  let errors = 0;
+  for (const [k, v] of Object.entries(totals)) {
+    if (k.startsWith('dropped.')) dropped += v;
+    if (k.startsWith('errors.')) errors += v;
+  }
+  return { seen: totals.seen ?? 0, mirrored: totals.mirrored ?? 0, dropped, errors, totals };
+}
+
+/** The shadow's totals from the log (dest= is the URL, with a trailing slash). */
+export function shadowAccounting(output: string, shadowUrl: string): Accounting {
+  const all = statsTotals(output);
+  const t = all.get(shadowUrl) ?? all.get(shadowUrl.endsWith('/') ? shadowUrl : `${shadowUrl}/`);
+  assert.ok(t, `no stats line for ${shadowUrl} in:\n${output.slice(-3000)}`);
+  return accountingOf(t);
+}
+
+/** Every copy of a request the shadow was offered is mirrored, dropped with a reason, or an error. */
+export function assertAccounted(a: Accounting, what = 'shadow'): void {
+  assert.equal(a.seen, a.mirrored + a.dropped + a.errors, `${what}: seen must equal mirrored + dropped + errors: ${JSON.stringify(a.totals)}`);
+}
+
+export function tapTotals(output: string): Totals {
+  return statsTotals(output).get('tap') ?? {};
+}
+
+/** Resident set size of a process in KiB, from /proc (0 if it is gone). */
+export function rssKb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Samples a process's VmRSS every `everyMs` until stopped; keeps the peak. */
+export function sampleRss(pid: number, everyMs = 100): { readonly peakKb: number; readonly samples: number; stop(): { peakKb: number; samples: number } } {
+  let peakKb = rssKb(pid);
+  let samples = 1;
+  const timer = setInterval(() => {
+    peakKb = Math.max(peakKb, rssKb(pid));
+    samples++;
+  }, everyMs);
+  return {
+    get peakKb() {
+      return peakKb;
+    },
+    get samples() {
+      return samples;
+    },
+    stop() {
+      clearInterval(timer);
+      peakKb = Math.max(peakKb, rssKb(pid));
+      return { peakKb, samples };
+    },
+  };
+}
+
+/** A raw TCP app: `onConnection` gets each socket (allowHalfOpen); every byte received is kept per connection. */
+export async function startRawApp(onConnection: (sock: net.Socket, received: () => Buffer) => void): Promise<{
+  port: number;
+  connections: Buffer[][];
+  close(): Promise<void>;
+}> {
+  const connections: Buffer[][] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ allowHalfOpen: true }, (s) => {
+    const got: Buffer[] = [];
+    connections.push(got);
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => {});
+    s.on('data', (c: Buffer) => got.push(c));
+    onConnection(s, () => Buffer.concat(got));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    connections,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** Like startRecordingShadow, with a configurable header-size limit. */
+export async function startShadow(opts: { maxHeaderSize?: number } = {}): Promise<{
+  url: string;
+  received: RecordedRequest[];
+  close(): Promise<void>;
+}> {
+  const received: RecordedRequest[] = [];
+  const server = http.createServer({ maxHeaderSize: opts.maxHeaderSize ?? 16 * 1024 }, (req, res) => {
+    const hash = createHash('sha256');
+    let len = 0;
+    req.on('data', (c: Buffer) => {
+      hash.update(c);
+      len += c.length;
+    });
+    req.on('end', () => {
+      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, bodySha: hash.digest('hex'), bodyLength: len });
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('shadow ok\n');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    received,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** Starts the node fixture app on a free port and waits for it. */
+export async function startNodeApp(): Promise<{ port: number; proc: Proc; pid: number }> {
+  const port = await refusedPort();
+  const proc = startProcess(process.execPath, [NODE_APP, String(port)]);
+  await eventually(() => proc.output().includes('listening') || proc.child.exitCode !== null, 20_000, 'node app');
+  if (proc.child.exitCode !== null) throw new Error(`node app exited: ${proc.output()}`);
+  return { port, proc, pid: proc.child.pid! };
+}
+
+/**
+ * Counts complete HTTP/1.x responses framed by Content-Length at the start of `buf`
+ * (the fixtures always send one). Returns the count and the bytes they span.
+ */
+export function countResponses(buf: Buffer): { count: number; bytes: number } {
+  let pos = 0;
+  let count = 0;
+  for (;;) {
+    const end = buf.indexOf('\r\n\r\n', pos);
+    if (end < 0) break;
+    const head = buf.subarray(pos, end).toString('latin1');
+    const cl = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+    const next = end + 4 + (cl ? Number(cl[1]) : 0);
+    if (next > buf.length) break;
+    pos = next;
+    count++;
+  }
+  return { count, bytes: pos };
+}
+
+/** `ulimit -n` (soft) and hard limit of a shell spawned from here. */
+export function fdLimits(): { soft: number; hard: number } {
+  const read = (flag: string) => {
+    const v = execFileSync('/bin/sh', ['-c', `ulimit ${flag}`], { encoding: 'utf8' }).trim();
+    return v === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(v);
+  };
+  return { soft: read('-n'), hard: read('-Hn') };
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export const DRILL_APP = fileURLToPath(new URL('../fixtures/apps/adversarial/drill-app.mjs', import.meta.url));
+
+/**
+ * Starts the CLI as a wrapper: `PORT=<public> node main.js ARGS -- node drill-app.mjs`.
+ * Does not wait for anything (a drill may want to watch the boot); see waitForLog.
+ */
+export async function startWrapper(opts: { args?: string[]; env?: NodeJS.ProcessEnv; app?: string[] } = {}): Promise<{ proc: Proc; pid: number; port: number }> {
+  assertBuilt();
+  const port = await refusedPort();
+  const proc = startProcess(process.execPath, [CLI, '--stats-interval', '1h', ...(opts.args ?? []), '--', ...(opts.app ?? [process.execPath, DRILL_APP])], {
+    env: { ...process.env, ...opts.env, PORT: String(port) },
+  });
+  return { proc, pid: proc.child.pid!, port };
+}
+
+/** Waits until the process's output matches `re` (throws if it exits first or the guard passes). */
+export async function waitForLog(proc: Proc, re: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
+  await eventually(() => re.test(proc.output()) || proc.child.exitCode !== null || proc.child.signalCode !== null, timeoutMs, String(re));
+  const m = re.exec(proc.output());
+  if (!m) throw new Error(`process exited before ${re}:\n${proc.output()}`);
+  return m;
+}
+
+/** Pids (not zombies) whose process group is `pgid`, from ps. */
+export function processGroupMembers(pgid: number): Array<{ pid: number; stat: string; cmd: string }> {
+  const out = execFileSync('ps', ['-eo', 'pid=,pgid=,stat=,args='], { encoding: 'utf8' });
+  const members: Array<{ pid: number; stat: string; cmd: string }> = [];
+  for (const line of out.split('\n')) {
+    const m = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+    if (m && Number(m[2]) === pgid && !m[3]!.startsWith('Z')) members.push({ pid: Number(m[1]), stat: m[3]!, cmd: m[4]! });
+  }
+  return members;
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie still answers kill(0): it is dead, only not reaped yet.
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Cleanup for a drill: SIGKILL the wrapped drill-app's process group (it runs detached, so killing the wrapper alone would orphan it). */
+export function killDrillApp(output: string): void {
+  const pid = Number(/drill-app pid=(\d+)/.exec(output)?.[1] ?? 0);
+  if (pid > 0) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
