@@ -1,5 +1,5 @@
 import type { Logger } from './logger.js';
-import { Stats } from './stats.js';
+import { Stats, TAP } from './stats.js';
 
 /** Percentile of a sample (nearest-rank), 0 for an empty one. */
 export function percentile(sorted: readonly number[], p: number): number {
@@ -28,7 +28,7 @@ export function formatStatsLines(stats: Stats, previous: Map<string, Map<string,
       parts.push(`count#${name}=${total - (prev.get(name) ?? 0)}`);
     };
     count('seen', e.seen);
-    count('mirrored', e.mirrored);
+    if (dest !== TAP) count('mirrored', e.mirrored);
     for (const [reason, n] of Object.entries(e.dropped)) count(`dropped.${reason}`, n ?? 0);
     for (const [kind, n] of Object.entries(e.errors)) count(`errors.${kind}`, n);
     for (const [name, v] of Object.entries(stats.readGauges(dest))) parts.push(`sample#${name}=${v}`);
