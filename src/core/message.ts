@@ -93,7 +93,16 @@ export function newMessageId(): string {
   return idPrefix + idCounter.toString(16).padStart(16, '0');
 }
 
-/** Wall-clock now in ns since the epoch (gor's timestamp unit). */
+/**
+ * The epoch-ns value of hrtime 0: wall clock read once, then advanced by the monotonic clock.
+ * (Gluing `Date.now()` milliseconds to hrtime's sub-millisecond digits, as this used to, is not
+ * monotonic: the two clocks' millisecond boundaries differ, so two readings 0.2 ms apart could
+ * go back by up to 1 ms — a fast response got a timestamp before its request and a negative
+ * latency in the .gor file, and consecutive requests could be written out of order.)
+ */
+const EPOCH_AT_HRTIME_ZERO = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+
+/** Wall-clock now in ns since the epoch (gor's timestamp unit); never goes backwards. */
 export function nowNs(): bigint {
-  return BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+  return EPOCH_AT_HRTIME_ZERO + process.hrtime.bigint();
 }
