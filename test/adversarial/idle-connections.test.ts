@@ -78,6 +78,7 @@ test(`${N} concurrent idle connections: all answered afterwards, RSS bounded`, {
     assertAccounted(acc);
     assert.equal(acc.mirrored + (acc.totals['dropped.queue_full'] ?? 0), N, JSON.stringify(acc.totals));
     assert.ok(acc.mirrored > 0);
+    console.log(`${N} idle connections: shadow ${JSON.stringify(acc.totals)}`);
   } finally {
     for (const s of sockets) s.destroy();
     dup.proc.kill();

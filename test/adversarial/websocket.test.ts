@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
+import { rawExchange } from '../helpers/net.js';
 import { assertAccounted, shadowAccounting, startRawApp, startShadow, startSidecar, tapTotals } from '../helpers/duplicator.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -97,5 +98,59 @@ test('WebSocket through the relay: exact frames both ways, tap goes to tunnel wi
     dup.proc.kill();
     await shadow.close();
     await app.close();
+  }
+});
+
+test('WebSocket frames sent in the same write as the handshake; a refused upgrade keeps HTTP mirroring', { timeout: 60_000 }, async () => {
+  // /refuse answers 200 (no 101): the connection stays HTTP and the next request is a request.
+  const app = await startRawApp((s) => {
+    let refused = 0;
+    s.on('end', () => s.end());
+    s.on('data', (c: Buffer) => {
+      if (refused > 0 || !c.toString('latin1').startsWith('GET /refuse')) return;
+      const n = c.toString('latin1').split('\r\n\r\n').length - 1;
+      for (; refused < n; refused++) s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno');
+    });
+  });
+  const echo = await startRawApp(wsEcho);
+  const shadow = await startShadow();
+  const dupEcho = await startSidecar({ upstreamPort: echo.port, shadowUrls: [shadow.url] });
+  const dupRefuse = await startSidecar({ upstreamPort: app.port, shadowUrls: [shadow.url] });
+  try {
+    // 1. Handshake and frames in one write, before any answer: the tap holds the frames until the 101, then tunnels.
+    const key = randomBytes(16).toString('base64');
+    const frames = [clientFrame(0x1, Buffer.from('early frame')), clientFrame(0x8, Buffer.from([0x03, 0xe8]))];
+    const oneWrite = Buffer.concat([
+      Buffer.from(`GET /early HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`),
+      ...frames,
+    ]);
+    const got = await rawExchange(dupEcho.port, oneWrite);
+    const expected = Buffer.concat([
+      Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`),
+      serverFrame(0x1, Buffer.from('early frame')),
+      serverFrame(0x8, Buffer.from([0x03, 0xe8])),
+    ]);
+    assert.deepEqual(got, expected);
+    assert.deepEqual(Buffer.concat(echo.connections[0]!), oneWrite);
+
+    // 2. An upgrade the app refuses (200, no 101), then an ordinary pipelined request.
+    const refuse = 'GET /refuse HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n\r\nGET /refuse-next HTTP/1.1\r\nHost: x\r\n\r\n';
+    const answered = await rawExchange(dupRefuse.port, refuse, { halfClose: true });
+    assert.equal(answered.toString(), 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nnoHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno');
+
+    const a = await dupEcho.stop();
+    const b = await dupRefuse.stop();
+    for (const r of [a, b]) {
+      assert.equal(r.code, 0, r.output);
+      assert.doesNotMatch(r.output, /tap-desync|tap-error/);
+      assertAccounted(shadowAccounting(r.output, shadow.url));
+    }
+    assert.deepEqual(shadow.received.map((r) => r.url).sort(), ['/early', '/refuse', '/refuse-next'], 'the held bytes after a refused upgrade are mirrored as the request they are');
+  } finally {
+    dupEcho.proc.kill();
+    dupRefuse.proc.kill();
+    await shadow.close();
+    await app.close();
+    await echo.close();
   }
 });

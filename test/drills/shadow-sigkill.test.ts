@@ -27,6 +27,7 @@ test('SIGKILL of a shadow mid-body: primary unaffected, the error counted', { ti
     const expectBody = (path: string, got: Buffer) => assert.match(got.toString(), new RegExp(`^HTTP/1\\.1 200 OK\\r\\n[^]*\\r\\n\\r\\ndrill POST ${path} len=${BODY.length} sha256=${sha}\\n$`));
 
     expectBody('/before', await post(w.port, '/before'));
+    await waitForLog(shadow, /answered \/before/);
     expectBody('/stall/1', await post(w.port, '/stall/1'));
     await waitForLog(shadow, /stalled \/stall\/1 \d+/);
     // The shadow holds the body mid-way; the primary keeps working meanwhile.
