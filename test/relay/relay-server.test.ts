@@ -108,12 +108,16 @@ test('relays to a Unix socket upstream', async () => {
   assert.equal(body, 'over unix');
 });
 
-test('a client that disconnects closes its app connection', async () => {
-  let appClosed!: () => void;
-  const closed = new Promise<void>((r) => (appClosed = r));
+test('a client that disconnects: the app sees the end of its connection, and the pair is released', async () => {
+  let appSawEnd!: () => void;
+  const sawEnd = new Promise<void>((r) => (appSawEnd = r));
   const appPort = await startApp((s) => {
-    s.on('close', () => appClosed());
     s.on('error', () => {});
+    // As a real app server does on EOF: finish up and close its side.
+    s.on('end', () => {
+      appSawEnd();
+      s.end();
+    });
   });
   const { port, relay } = await startRelay(appPort);
   const c = net.connect({ host: '127.0.0.1', port });
@@ -121,6 +125,6 @@ test('a client that disconnects closes its app connection', async () => {
   c.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
   await new Promise((r) => setTimeout(r, 50));
   c.destroy();
-  await closed;
-  assert.ok(await relay.waitForIdle(5000));
+  await sawEnd;
+  assert.ok(await relay.waitForIdle(5000), 'both sockets released');
 });
