@@ -113,6 +113,7 @@ test('a client that disconnects: the app sees the end of its connection, and the
   const sawEnd = new Promise<void>((r) => (appSawEnd = r));
   const appPort = await startApp((s) => {
     s.on('error', () => {});
+    s.resume(); // read (and ignore) the request, so EOF is seen
     // As a real app server does on EOF: finish up and close its side.
     s.on('end', () => {
       appSawEnd();
