@@ -23,7 +23,9 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
+// A guard, not a measurement: no single test may hang the run (CI has 90 minutes in all).
+const timeoutMs = process.env.TEST_TIMEOUT_MS ?? '300000';
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, ...files], {
   stdio: 'inherit',
 });
 process.exit(r.status ?? 1);
