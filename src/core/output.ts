@@ -26,7 +26,15 @@ export function dropped(reason: DropReason): OfferResult {
   return { accepted: false, reason };
 }
 
-/** A sink for messages: an HTTP destination, a .gor file, stdout, null, or middleware. */
+/**
+ * A sink for messages: an HTTP destination, a .gor file, stdout, null, or middleware.
+ *
+ * Counting, so that for every destination `seen = mirrored + dropped + errors` once closed:
+ * - the output counts `seen` for every offer it is given;
+ * - a refusal is returned from offer() and counted by the caller (the fan-out), never here;
+ * - each accepted copy is counted once more by the output: `mirrored`, an `error` (its
+ *   delivery failed: timeout, refused, write…), or a drop (e.g. `shutdown` leftovers).
+ */
 export interface Output {
   /** Used as `dest=` in logs and stats, e.g. the destination URL or file path. */
   readonly name: string;

@@ -126,24 +126,23 @@ class FileOutputImpl implements FileOutput {
 
   offer(msg: Message): OfferResult {
     try {
-      if (this.#state !== 'open') return this.#drop('shutdown', msg.id);
+      this.#deps.stats.seen(this.name);
+      // Refusals are returned, and counted by the fan-out.
+      if (this.#state !== 'open') return dropped('shutdown');
       const enc = encodeRecord(messageToRecord(msg));
       if (!enc.ok) {
-        this.#deps.stats.dropped(this.name, 'unsafe_payload');
         this.#warn.warn('unsafe', 'file-output-drop', { dest: this.name, reason: 'unsafe_payload', id: msg.id, error: enc.error });
         return dropped('unsafe_payload');
       }
       const len = enc.bytes.length;
       if (this.#queue.length >= FILE_OUTPUT_DEFAULTS.maxQueueLength || this.#queueBytes + this.#batchBytes + len > this.#opts.maxQueueBytes) {
-        return this.#drop('queue_full', msg.id);
+        return dropped('queue_full');
       }
       this.#queue.push({ bytes: enc.bytes, id: msg.id, type: msg.type === 'request' ? '1' : msg.type === 'response' ? '2' : '3' });
       this.#queueBytes += len;
-      this.#deps.stats.seen(this.name);
       this.#kick();
       return ACCEPTED;
     } catch (err) {
-      this.#deps.stats.error(this.name, 'mirror_error');
       this.#deps.log.error('file-output-bug', { dest: this.name, error: (err as Error).message });
       return dropped('mirror_error');
     }
@@ -181,12 +180,6 @@ class FileOutputImpl implements FileOutput {
     await this.#closeFile();
   }
 
-  #drop(reason: DropReason, id: string): OfferResult {
-    this.#deps.stats.dropped(this.name, reason);
-    this.#warn.warn(reason, 'file-output-drop', { dest: this.name, reason, id });
-    return dropped(reason);
-  }
-
   #kick(): void {
     if (this.#running) return;
     this.#running = this.#run().finally(() => {
@@ -222,9 +215,9 @@ class FileOutputImpl implements FileOutput {
     if (this.#file?.path !== path) {
       await this.#writeBatch();
       await this.#closeFile();
-      if (this.#now().getTime() < this.#reopenAt) return this.#dropItems([item], 'mirror_error');
+      if (this.#now().getTime() < this.#reopenAt) return this.#failItems([item]);
       const ok = await this.#open(path);
-      if (!ok) return this.#dropItems([item], 'mirror_error');
+      if (!ok) return this.#failItems([item]);
     }
     this.#batch.push(item);
     this.#batchBytes += item.bytes.length;
@@ -283,7 +276,7 @@ class FileOutputImpl implements FileOutput {
     this.#batch = [];
     this.#batchBytes = 0;
     const f = this.#file;
-    if (!f) return this.#dropItems(items, 'mirror_error');
+    if (!f) return this.#failItems(items);
     const raw = Buffer.concat(items.map((i) => i.bytes));
     try {
       // One gzip member per flush: the file stays a valid (multi-member) gzip stream after
@@ -298,7 +291,7 @@ class FileOutputImpl implements FileOutput {
       for (let n = 0; n < items.length; n++) this.#deps.stats.mirrored(this.name);
     } catch (err) {
       this.#diskError('write', f.path, err);
-      this.#dropItems(items, 'mirror_error');
+      this.#failItems(items);
       // Never leave half a record behind: cut the file back to its last good length.
       try {
         await f.handle.truncate(f.size);
@@ -313,9 +306,14 @@ class FileOutputImpl implements FileOutput {
     if (items.length > 0) this.#deps.stats.dropped(this.name, reason, items.length);
   }
 
+  /** Accepted copies that could not be written: one `errors.write` per copy. */
+  #failItems(items: Item[]): void {
+    for (let n = 0; n < items.length; n++) this.#deps.stats.error(this.name, 'write');
+  }
+
+  /** Logs a failed disk operation (rate-limited); the copies it cost are counted by #failItems. */
   #diskError(op: string, path: string, err: unknown): void {
     const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
-    this.#deps.stats.error(this.name, 'write');
     this.#errors.error(`${op}:${code}`, 'file-output-error', { dest: this.name, op, path, code, error: (err as Error).message });
   }
 

@@ -11,8 +11,8 @@ export function createNullOutput(deps: { readonly stats: Stats }): Output {
     wants: () => true,
     offer(_msg: Message): OfferResult {
       if (closed) {
-        deps.stats.dropped(name, 'shutdown');
-        return dropped('shutdown');
+        deps.stats.seen(name);
+        return dropped('shutdown'); // counted by the fan-out
       }
       deps.stats.seen(name);
       deps.stats.mirrored(name);

@@ -42,19 +42,22 @@ export function createStdoutOutput(opts: StdoutOutputOptions, deps: StdoutOutput
   let state: 'open' | 'closing' | 'closed' | 'broken' = 'open';
   const settled: Array<() => void> = [];
 
-  const drop = (reason: DropReason, n = 1): OfferResult => {
+  /** Accepted copies that will never be written (shutdown leftovers). */
+  const dropAccepted = (reason: DropReason, n: number): void => {
     deps.stats.dropped(name, reason, n);
     warn.warn(reason, 'stdout-output-drop', { dest: name, reason, count: n });
-    return dropped(reason);
+  };
+  /** Accepted copies whose write failed: errors, one per copy. */
+  const failAccepted = (n: number): void => {
+    for (let i = 0; i < n; i++) deps.stats.error(name, 'write');
   };
   const checkSettled = () => {
     if (queue.length === 0 && inFlight === 0) for (const f of settled.splice(0)) f();
   };
   const onError = (err: Error) => {
-    deps.stats.error(name, 'write');
     errors.error('write', 'stdout-output-error', { dest: name, code: (err as NodeJS.ErrnoException).code, error: err.message });
     if (state !== 'closed') state = 'broken';
-    if (queue.length > 0) drop('mirror_error', queue.length);
+    failAccepted(queue.length);
     queue = [];
     queueBytes = 0;
     checkSettled();
@@ -70,7 +73,7 @@ export function createStdoutOutput(opts: StdoutOutputOptions, deps: StdoutOutput
     inFlight++;
     return stream.write(buf, (err) => {
       inFlight--;
-      if (err) drop('mirror_error');
+      if (err) failAccepted(1);
       else deps.stats.mirrored(name);
       checkSettled();
     });
@@ -90,21 +93,21 @@ export function createStdoutOutput(opts: StdoutOutputOptions, deps: StdoutOutput
     wants: (msg: Message) => msg.type === 'request' || msg.type === 'response',
     offer(msg: Message): OfferResult {
       try {
-        if (state === 'closing' || state === 'closed') return drop('shutdown');
-        if (state === 'broken') return drop('mirror_error');
-        const enc = encodeRecord(messageToRecord(msg));
-        if (!enc.ok) return drop('unsafe_payload');
         deps.stats.seen(name);
+        // Refusals are returned, and counted by the fan-out.
+        if (state === 'closing' || state === 'closed') return dropped('shutdown');
+        if (state === 'broken') return dropped('mirror_error');
+        const enc = encodeRecord(messageToRecord(msg));
+        if (!enc.ok) return dropped('unsafe_payload');
         if (!waitingDrain && queue.length === 0) {
           if (!write(enc.bytes)) waitingDrain = true;
           return ACCEPTED;
         }
-        if (queue.length >= queueLimit || queueBytes + enc.bytes.length > maxBytes) return drop('queue_full');
+        if (queue.length >= queueLimit || queueBytes + enc.bytes.length > maxBytes) return dropped('queue_full');
         queue.push(enc.bytes);
         queueBytes += enc.bytes.length;
         return ACCEPTED;
       } catch (err) {
-        deps.stats.error(name, 'mirror_error');
         deps.log.error('stdout-output-bug', { error: (err as Error).message });
         return dropped('mirror_error');
       }
@@ -122,7 +125,7 @@ export function createStdoutOutput(opts: StdoutOutputOptions, deps: StdoutOutput
       ]);
       clearTimeout(timer);
       state = 'closed';
-      if (queue.length > 0) drop('shutdown', queue.length);
+      if (queue.length > 0) dropAccepted('shutdown', queue.length);
       queue = [];
       queueBytes = 0;
       stream.off('drain', onDrain);
