@@ -20,7 +20,10 @@ const APP = 'examples/demo-app/app.mjs';
 
 const MiB = 1024 * 1024;
 const COPY_CAP = 5 * MiB; // --copy-buffer-size 5mb (the default, spelled out)
-const QUEUE_LEN = 20; // --output-http-queue-len
+// Room for the whole burst, so the healthy shadow never loses a copy however busy the
+// machine is; the slow shadow's losses come from its own limits below.
+const QUEUE_LEN = 100; // --output-http-queue-len
+const SLOW_RATE = 20; // --output-http 'URL|20': at most 20 copies a second to the slow shadow
 const TIMEOUT_MS = 1000; // --output-http-timeout
 const WORKERS = 10; // --output-http-workers default
 const SLOW_MS = 300;
@@ -141,7 +144,7 @@ async function main(): Promise<number> {
     const args = [
       '--listen', `127.0.0.1:${port}`,
       '--output-http', healthy.url,
-      '--output-http', slow.url,
+      '--output-http', `${slow.url}|${SLOW_RATE}`,
       '--output-http-queue-len', String(QUEUE_LEN),
       '--output-http-timeout', `${TIMEOUT_MS / 1000}s`,
       '--copy-buffer-size', '5mb',
@@ -294,6 +297,8 @@ async function main(): Promise<number> {
   out(`                    stats: mirrored ${count(hs, 'mirrored')}, dropped ${dropsText(hs)}, errors ${errorsText(hs)}`);
   out(`  Shadow slow       received ${slow.received.length} of ${traffic.length}, all intact (${distinct(slow.received)} distinct paths, ${bodies(slow.received)} sha256-verified) ${s.unexpected.length === 0 ? '✓' : '✗'}`);
   out(`                    stats: mirrored ${count(ss, 'mirrored')}, dropped ${dropsText(ss)}, errors ${errorsText(ss)}`);
+  if (count(ss, 'dropped.rate_limited') > 0)
+    out(`                    rate_limited: '${slow.url}|${SLOW_RATE}' lets at most ${SLOW_RATE} copies a second through; the burst was faster`);
   if (count(ss, 'dropped.queue_full') > 0)
     out(`                    queue_full: it holds ${WORKERS} in flight + ${QUEUE_LEN} waiting (--output-http-queue-len ${QUEUE_LEN}); the burst came faster, so newer copies were dropped`);
   if (count(ss, 'errors.timeout') > 0)

@@ -98,7 +98,8 @@ test('npm start: the demo runs end to end, exits 0, and explains what happened',
   assert.match(out, /Shadow slow {7}received \d+ of 85, all intact/, why);
   // How many copies the slow shadow loses depends on the machine's speed; that it is
   // accounted for is what matters.
-  assert.match(out, /stats: mirrored \d+, (dropped \d+ queue_full|dropped none)/, why);
+  assert.match(out, /stats: mirrored \d+, dropped \d+ rate_limited/, why);
+  assert.match(out, /rate_limited: '.*\|20' lets at most 20 copies a second through/, why);
   assert.match(out, /Before fan-out {4}dest=tap: dropped 1 body_too_large/, why);
   assert.match(out, /^Result: OK/m, why);
   assert.doesNotMatch(out, /✗/, why);
