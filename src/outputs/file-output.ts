@@ -8,7 +8,6 @@ import { encodeRecord } from '../gor/codec.js';
 import { messageToRecord } from '../gor/records.js';
 import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
 import type { Stats } from '../telemetry/stats.js';
-import { RateLimitedErrorLog } from './file-log.js';
 import { chunkName, expandTemplate, isPerMessageTemplate, lastChunkIndex } from './file-path.js';
 
 const gzip = promisify(gzipCb);
@@ -82,7 +81,7 @@ class FileOutputImpl implements FileOutput {
   readonly #opts: Required<Omit<FileOutputOptions, 'pathTemplate' | 'append' | 'flushIntervalMs'>> & FileOutputOptions;
   readonly #deps: FileOutputDeps;
   readonly #now: () => Date;
-  readonly #errors: RateLimitedErrorLog;
+  readonly #errors: RateLimitedLog;
   readonly #warn: RateLimitedLog;
   readonly #perMessage: boolean;
 
@@ -111,7 +110,7 @@ class FileOutputImpl implements FileOutput {
     };
     this.#deps = deps;
     this.#now = deps.now ?? (() => new Date());
-    this.#errors = new RateLimitedErrorLog(deps.log, () => this.#now().getTime());
+    this.#errors = new RateLimitedLog(deps.log, 1000, () => this.#now().getTime());
     this.#warn = new RateLimitedLog(deps.log, 1000, () => this.#now().getTime());
     this.#perMessage = isPerMessageTemplate(opts.pathTemplate);
     deps.stats.gauge(this.name, 'queue_depth', () => this.#queue.length + this.#batch.length);

@@ -5,7 +5,6 @@ import { encodeRecord } from '../gor/codec.js';
 import { messageToRecord } from '../gor/records.js';
 import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
 import type { Stats } from '../telemetry/stats.js';
-import { RateLimitedErrorLog } from './file-log.js';
 
 export interface StdoutOutputOptions {
   /** Copies waiting for a slow reader of stdout (default 10 000). */
@@ -33,7 +32,7 @@ export function createStdoutOutput(opts: StdoutOutputOptions, deps: StdoutOutput
   const queueLimit = opts.queueLimit ?? 10_000;
   const maxBytes = opts.maxQueueBytes ?? 16 * 1024 * 1024;
   const warn = new RateLimitedLog(deps.log, 1000, deps.now ?? Date.now);
-  const errors = new RateLimitedErrorLog(deps.log, deps.now ?? Date.now);
+  const errors = new RateLimitedLog(deps.log, 1000, deps.now ?? Date.now);
   let queue: Buffer[] = [];
   let queueBytes = 0;
   /** Written to the stream but not yet confirmed by its callback. */

@@ -62,7 +62,8 @@ export function createMemoryLogger(): Logger & { lines: string[] } {
 
 /**
  * Logs an event at most once per `intervalMs` per key, counting the ones it held back,
- * so a flood of identical drops costs one line a second, not one a request.
+ * so a flood of identical drops (or a full disk failing every write) costs one line a
+ * second, not one a request.
  */
 export class RateLimitedLog {
   readonly #last = new Map<string, { at: number; suppressed: number }>();
@@ -73,6 +74,14 @@ export class RateLimitedLog {
   ) {}
 
   warn(key: string, at: string, fields: Fields): void {
+    this.#emit('warn', key, at, fields);
+  }
+
+  error(key: string, at: string, fields: Fields): void {
+    this.#emit('error', key, at, fields);
+  }
+
+  #emit(level: 'warn' | 'error', key: string, at: string, fields: Fields): void {
     const t = this.now();
     const prev = this.#last.get(key);
     if (prev && t - prev.at < this.intervalMs) {
@@ -81,6 +90,6 @@ export class RateLimitedLog {
     }
     const suppressed = prev?.suppressed || undefined;
     this.#last.set(key, { at: t, suppressed: 0 });
-    this.logger.warn(at, { ...fields, suppressed_since_last: suppressed });
+    this.logger[level](at, { ...fields, suppressed_since_last: suppressed });
   }
 }
