@@ -72,7 +72,8 @@ export function formatUsageError(err: UsageError): string {
 function earlyExit(argv: string[]): Invocation | undefined {
   for (let i = 0; i < argv.length; i++) {
     const w = splitFlagWord(argv[i]!);
-    if (argv[i] === '--' || !w) return undefined;
+    if (argv[i] === '--') return undefined;
+    if (!w) continue; // a value (perhaps of a flag we don't know), or a stray word
     if (w.value === undefined && (w.name === 'h' || w.name === 'help')) return { kind: 'help', text: helpText() };
     if (w.value === undefined && w.name === 'version') return { kind: 'version' };
     const f = FLAG_BY_NAME.get(w.name)?.flag;

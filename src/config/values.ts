@@ -123,7 +123,7 @@ export function parseDuration(raw: string): number {
     pos = re.lastIndex;
   }
   if (body.length === 0) throw new ValueError(`"${raw}" is not a duration`, 'e.g. 5s');
-  return Math.ceil(total - 1e-9);
+  return total <= 0 ? 0 : Math.ceil(total - 1e-9);
 }
 
 export const durationType: ValueType<number> = { name: 'duration', example: '5s', parse: parseDuration };
