@@ -139,7 +139,7 @@ function modifier(name: ModifierFlagName, help: string, example: string, aliases
 const deprecated = (name: string): Alias => ({ name, deprecated: true });
 
 /** Also what `--output-http-workers 0` (gor's "unlimited") means here. */
-const DEFAULT_WORKERS = '10';
+const DEFAULT_WORKERS = '64';
 
 export const FLAGS: readonly Flag[] = [
   // ---- Wrapper & sidecar ----
@@ -232,14 +232,14 @@ export const FLAGS: readonly Flag[] = [
   flag({
     name: 'output-http-max-queue-bytes',
     type: sizeType,
-    default: '64mb',
+    default: '16mb',
     group: 'http',
     help: 'Byte budget of each destination queue (bodies included); over it, copies are dropped.',
     apply: (cfg, v) => (cfg.outputHttp.maxQueueBytes = v),
   }),
   flag({
     name: 'output-http-workers',
-    type: intType({ min: 0, example: '10' }),
+    type: intType({ min: 0, example: '64' }),
     default: DEFAULT_WORKERS,
     group: 'http',
     help: "Concurrent requests per destination. 0 means the default: unlike gor, concurrency is always bounded.",

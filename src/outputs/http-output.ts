@@ -16,9 +16,9 @@ export interface HttpOutputOptions {
   limit?: RateLimit;
   /** Most requests waiting for a worker (gor --output-http-queue-len; default 1000). */
   queueLen: number;
-  /** Most bytes waiting for a worker (default 64 MiB); past it copies drop as 'memory_budget'. */
+  /** Most bytes waiting for a worker (default 16 MiB); past it copies drop as 'memory_budget'. */
   maxQueueBytes: number;
-  /** Most requests in flight to this destination (gor --output-http-workers; default 10). */
+  /** Most requests in flight to this destination (gor --output-http-workers; default 64). */
   workers: number;
   /** Whole-request timeout, connect to last body byte (gor --output-http-timeout; default 5000 ms). */
   timeoutMs: number;
@@ -36,8 +36,8 @@ export interface HttpOutputOptions {
 
 export const HTTP_OUTPUT_DEFAULTS = {
   queueLen: 1000,
-  maxQueueBytes: 64 * 1024 * 1024,
-  workers: 10,
+  maxQueueBytes: 16 * 1024 * 1024,
+  workers: 64,
   timeoutMs: 5000,
   skipVerify: false,
   preserveHost: false,
