@@ -50,6 +50,15 @@ const DRAIN_LIMIT = 1024 * 1024;
 /** How long close() waits for aborted requests to settle after the grace period. */
 const SETTLE_MS = 500;
 
+/** One sweep per output aborts the copies past their deadline (instead of a timer per copy). */
+const SWEEP_MS = 250;
+
+/** Circuit breaker: this many consecutive failures of these kinds open it, for a backoff that doubles. */
+const BREAKER_THRESHOLD = 5;
+const BREAKER_MIN_MS = 1000;
+const BREAKER_MAX_MS = 30_000;
+const DOWN_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['connect_refused', 'reset', 'dns', 'tls']);
+
 export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx';
 
 export type HttpOutput = Output & {
@@ -57,15 +66,125 @@ export type HttpOutput = Output & {
   readonly inFlight: number;
   /** Shadow responses by status class (a 5xx is a delivered mirror, not an error). */
   readonly statusClasses: Readonly<Record<StatusClass, number>>;
+  /** 'open' while the destination is considered down (copies refused 'destination_down'). */
+  readonly circuit: Circuit;
 };
 
-interface InFlight {
-  readonly ctl: AbortController;
-  /** Why we aborted it, if we did: decides how its failure is counted. */
-  why?: 'timeout' | 'shutdown';
+type State = 'open' | 'closing' | 'closed';
+type Circuit = 'closed' | 'open' | 'half-open';
+
+/** What a Copy reports to its output when it settles (err === null: delivered). */
+interface CopyOwner {
+  settle(copy: Copy, err: Error | null): void;
+  status(status: number): void;
+  warn(key: string, err: unknown): void;
 }
 
-type State = 'open' | 'closing' | 'closed';
+/**
+ * One copy in flight: undici's dispatch handler (the current onRequestStart/onResponse* API).
+ * The response body is discarded (or kept up to a cap for track-response). A handler must
+ * not throw into undici: every callback is contained.
+ */
+class Copy implements Dispatcher.DispatchHandler {
+  controller: Dispatcher.DispatchController | null = null;
+  /** Why we aborted it, if we did: decides how its failure is counted. */
+  why: 'timeout' | 'shutdown' | undefined;
+  done = false;
+  probe = false;
+  statusCode = 0;
+  statusText = '';
+  headersNs = 0n;
+  /** Body bytes seen (drain) or kept (track). */
+  bytes = 0;
+  chunks: Buffer[] | null;
+
+  constructor(
+    readonly owner: CopyOwner,
+    readonly msg: RequestMessage,
+    readonly started: number,
+    readonly deadline: number,
+    readonly startNs: bigint,
+    readonly cap: number, // -1: not tracking
+  ) {
+    this.chunks = cap >= 0 ? [] : null;
+  }
+
+  abort(reason: Error): void {
+    const c = this.controller;
+    if (c && !c.aborted) c.abort(reason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // Timed out or shut down while waiting for a connection: stop it now.
+    if (this.why) controller.abort(abortError(this.why));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, _headers: unknown, statusMessage?: string): void {
+    if (statusCode < 200) return; // 1xx informational: the final answer follows
+    try {
+      this.statusCode = statusCode;
+      this.statusText = statusMessage ?? '';
+      if (this.chunks) this.headersNs = nowNs();
+      this.owner.status(statusCode);
+    } catch (err) {
+      this.owner.warn('handler', err);
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.done) return;
+    const chunks = this.chunks;
+    if (chunks === null) {
+      // Discarded. Past DRAIN_LIMIT (a huge or endless answer, e.g. an event stream) the
+      // connection is closed instead: the shadow has answered, so it counts as delivered.
+      this.bytes += chunk.length;
+      if (this.bytes > DRAIN_LIMIT) {
+        this.owner.settle(this, null);
+        try {
+          controller.abort(new Error('response over the drain limit'));
+        } catch {
+          /* settled already */
+        }
+      }
+      return;
+    }
+    const room = this.cap - this.bytes;
+    if (room <= 0) return;
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    chunks.push(part);
+    this.bytes += part.length;
+  }
+
+  onResponseEnd(): void {
+    this.owner.settle(this, null);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
+    this.owner.settle(this, err ?? new Error('unknown error'));
+  }
+
+  /** The shadow's answer for track-response (type 3). */
+  response(): ResponseMessage {
+    const raw = this.controller?.rawHeaders;
+    const chunks = this.chunks ?? [];
+    return {
+      type: 'replayed-response',
+      id: this.msg.id,
+      startNs: this.startNs,
+      latencyNs: this.headersNs - this.startNs,
+      version: 'HTTP/1.1',
+      status: this.statusCode,
+      reason: this.statusText || STATUS_CODES[this.statusCode] || '',
+      headers: Array.isArray(raw) ? headersFromRaw(raw) : [],
+      body: Buffer.concat(chunks, this.bytes),
+    };
+  }
+}
+
+function abortError(why: 'timeout' | 'shutdown'): Error {
+  return Object.assign(new Error(why === 'timeout' ? 'whole-request timeout' : 'shutdown'), { code: why === 'timeout' ? 'ETIMEDOUT' : 'ABORT_ERR' });
+}
 
 export function createHttpOutput(options: HttpOutputOptions, deps: { stats: Stats; log: Logger }): HttpOutput {
   return new HttpOutputImpl(options, deps);
@@ -78,7 +197,7 @@ function positive(name: string, v: number, integer: boolean): number {
   return v;
 }
 
-class HttpOutputImpl implements HttpOutput {
+class HttpOutputImpl implements HttpOutput, CopyOwner {
   readonly name: string;
   readonly statusClasses: Record<StatusClass, number> = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
   readonly #opts: HttpOutputOptions;
@@ -89,11 +208,20 @@ class HttpOutputImpl implements HttpOutput {
   readonly #pool: Pool;
   readonly #queue: BoundedQueue<RequestMessage>;
   readonly #limiter: Limiter | undefined;
-  readonly #inFlight = new Set<InFlight>();
+  readonly #inFlight = new Set<Copy>();
   readonly #idleWaiters = new Set<() => void>();
+  readonly #sweepMs: number;
+  readonly #cap: number;
+  #sweeper: NodeJS.Timeout | undefined;
   #state: State = 'open';
   #pumpScheduled = false;
   #closing: Promise<void> | undefined;
+  // circuit breaker
+  #circuit: Circuit = 'closed';
+  #downStreak = 0;
+  #backoffMs = BREAKER_MIN_MS;
+  #openUntil = 0;
+  #probeMsg: RequestMessage | undefined;
 
   constructor(options: HttpOutputOptions, deps: { stats: Stats; log: Logger }) {
     this.#opts = options;
@@ -110,12 +238,14 @@ class HttpOutputImpl implements HttpOutput {
     positive('output-http max queue bytes', options.maxQueueBytes, false);
     positive('output-http-workers', options.workers, true);
     positive('output-http-timeout', options.timeoutMs, false);
+    this.#sweepMs = Math.min(SWEEP_MS, Math.max(10, options.timeoutMs / 4));
+    this.#cap = options.onResponse ? (options.responseBufferBytes ?? HTTP_OUTPUT_DEFAULTS.responseBufferBytes) : -1;
     this.#queue = new BoundedQueue(options.queueLen, options.maxQueueBytes);
     this.#limiter = createLimiter(options.limit);
     this.#pool = new Pool(this.#dest.origin, {
       connections: options.workers,
       pipelining: 1,
-      // undici's own timers are per phase; ours (below) bounds the whole request.
+      // undici's own timers are per phase; the sweep (below) bounds the whole request.
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       connect: {
@@ -138,6 +268,10 @@ class HttpOutputImpl implements HttpOutput {
     return this.#inFlight.size;
   }
 
+  get circuit(): Circuit {
+    return this.#circuit;
+  }
+
   wants(msg: Message): boolean {
     return msg.type === 'request';
   }
@@ -156,6 +290,9 @@ class HttpOutputImpl implements HttpOutput {
 
   #enqueue(msg: RequestMessage): OfferResult {
     if (this.#state !== 'open') return dropped('shutdown');
+    // Down: refuse until the backoff is over, then let one probe copy through (half-open).
+    const probing = this.#circuit !== 'closed';
+    if (probing && (this.#circuit === 'half-open' || performance.now() < this.#openUntil)) return dropped('destination_down');
     if (this.#limiter) {
       const ok = this.#limiter.allow();
       if (ok !== true) return dropped(ok);
@@ -163,6 +300,10 @@ class HttpOutputImpl implements HttpOutput {
     const pushed = this.#queue.push(msg, estimateSize(msg));
     if (pushed === 'full') return dropped('queue_full');
     if (pushed === 'over_bytes') return dropped('memory_budget');
+    if (probing) {
+      this.#circuit = 'half-open';
+      this.#probeMsg = msg;
+    }
     this.#schedulePump();
     return ACCEPTED;
   }
@@ -178,58 +319,32 @@ class HttpOutputImpl implements HttpOutput {
     this.#state = 'closed';
     const left = this.#queue.drain().length;
     const aborted = this.#inFlight.size;
-    for (const f of this.#inFlight) {
-      f.why ??= 'shutdown';
-      f.ctl.abort();
+    for (const c of [...this.#inFlight]) {
+      c.why ??= 'shutdown';
+      this.#abort(c);
     }
     if (left > 0) this.#stats.dropped(this.name, 'shutdown', left);
     if (left + aborted > 0) this.#log.warn('mirror-drop', { dest: this.name, reason: 'shutdown', queued: left, in_flight: aborted });
     await this.#whenIdle(SETTLE_MS);
+    // Copies still waiting for a connection have no controller yet: destroying the pool settles them.
     await withTimeout(this.#pool.destroy().catch(() => {}), SETTLE_MS);
+    this.#stopSweep();
+  }
+
+  #abort(c: Copy): void {
+    try {
+      c.abort(abortError(c.why ?? 'shutdown'));
+    } catch (err) {
+      this.warn('abort', err);
+    }
   }
 
   #schedulePump(): void {
     if (this.#pumpScheduled) return;
     this.#pumpScheduled = true;
-    // Out of offer()'s call: starting requests is undici's work, not the tee's.
+    // Out of offer()'s call (and out of undici's callbacks): starting requests is undici's work, not the tee's.
     queueMicrotask(() => {
       this.#pumpScheduled = false;
-      this.#safePump();
-    });
-  }
-
-  #pump(): void {
-    while (this.#state !== 'closed' && this.#inFlight.size < this.#opts.workers) {
-      const msg = this.#queue.shift();
-      if (!msg) break;
-      this.#start(msg);
-    }
-    if (this.#queue.length === 0 && this.#inFlight.size === 0) {
-      for (const wake of this.#idleWaiters) wake();
-    }
-  }
-
-  #start(msg: RequestMessage): void {
-    const f: InFlight = { ctl: new AbortController() };
-    this.#inFlight.add(f);
-    const timer = setTimeout(() => {
-      f.why ??= 'timeout';
-      f.ctl.abort();
-    }, this.#opts.timeoutMs);
-    timer.unref();
-    const started = performance.now();
-    this.#send(msg, f.ctl.signal).then(
-      () => {
-        clearTimeout(timer);
-        this.#stats.mirrored(this.name, performance.now() - started);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        if (f.why === 'shutdown') this.#stats.dropped(this.name, 'shutdown');
-        else this.#failed(f.why === 'timeout' ? 'timeout' : classifyError(err), err);
-      },
-    ).finally(() => {
-      this.#inFlight.delete(f);
       this.#safePump();
     });
   }
@@ -243,61 +358,147 @@ class HttpOutputImpl implements HttpOutput {
     }
   }
 
-  async #send(msg: RequestMessage, signal: AbortSignal): Promise<void> {
+  #pump(): void {
+    if (this.#circuit === 'open' && this.#queue.length > 0) this.#dropQueued();
+    while (this.#state !== 'closed' && this.#inFlight.size < this.#opts.workers) {
+      const msg = this.#queue.shift();
+      if (!msg) break;
+      this.#start(msg);
+    }
+    if (this.#queue.length === 0 && this.#inFlight.size === 0) {
+      for (const wake of this.#idleWaiters) wake();
+    }
+  }
+
+  #start(msg: RequestMessage): void {
+    const started = performance.now();
+    const c = new Copy(this, msg, started, started + this.#opts.timeoutMs, this.#cap >= 0 ? nowNs() : 0n, this.#cap);
+    if (msg === this.#probeMsg) {
+      c.probe = true;
+      this.#probeMsg = undefined;
+    }
+    this.#inFlight.add(c);
+    this.#sweeper ??= this.#startSweep();
     const req = buildShadowRequest(msg, this.#dest, this.#opts.preserveHost);
-    const startNs = nowNs();
-    const track = this.#opts.onResponse;
-    const options: Dispatcher.RequestOptions & { servername?: string } = {
+    const options: Dispatcher.DispatchOptions & { servername?: string } = {
       method: req.method,
       path: req.path,
       headers: req.headers,
       body: req.body,
-      signal,
-      responseHeaders: track ? 'raw' : null,
     };
     // With a preserved Host, undici would take the TLS server name from it; the shadow's own name is the right one.
     if (this.#dest.servername) options.servername = this.#dest.servername;
-    const res = await this.#pool.request(options);
-    const headersNs = nowNs();
-    this.#countStatus(res.statusCode);
-    if (!track) {
-      // Drain and discard, so the connection can be reused. Past DRAIN_LIMIT (a huge or
-      // endless answer, e.g. an event stream) undici closes the connection instead: the
-      // shadow has answered, so it still counts as delivered, and the worker is free.
-      await res.body.dump({ limit: DRAIN_LIMIT, signal });
-      return;
-    }
-    const cap = this.#opts.responseBufferBytes ?? HTTP_OUTPUT_DEFAULTS.responseBufferBytes;
-    const chunks: Buffer[] = [];
-    let kept = 0;
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      if (kept >= cap) continue;
-      const part = chunk.length > cap - kept ? chunk.subarray(0, cap - kept) : chunk;
-      chunks.push(part);
-      kept += part.length;
-    }
-    const resp: ResponseMessage = {
-      type: 'replayed-response',
-      id: msg.id,
-      startNs,
-      latencyNs: headersNs - startNs,
-      version: 'HTTP/1.1',
-      status: res.statusCode,
-      reason: res.statusText || STATUS_CODES[res.statusCode] || '',
-      headers: headersFromRaw(res.headers as unknown as Buffer[]),
-      body: Buffer.concat(chunks, kept),
-    };
     try {
-      track(resp, msg);
+      this.#pool.dispatch(options, c);
+    } catch (err) {
+      this.settle(c, err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  #startSweep(): NodeJS.Timeout {
+    const t = setInterval(() => this.#sweep(), this.#sweepMs);
+    t.unref();
+    return t;
+  }
+
+  #stopSweep(): void {
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+
+  /** Aborts the copies past their deadline; one interval per output, only while copies are in flight. */
+  #sweep(): void {
+    try {
+      if (this.#inFlight.size === 0) return this.#stopSweep();
+      const now = performance.now();
+      const late: Copy[] = [];
+      for (const c of this.#inFlight) if (c.deadline <= now && c.why === undefined) late.push(c);
+      for (const c of late) {
+        c.why = 'timeout';
+        // Without a controller it is still connecting: undici's connect timeout (the same length) ends it.
+        this.#abort(c);
+      }
+    } catch (err) {
+      this.warn('sweep', err);
+    }
+  }
+
+  /** Called once per copy by its handler (err === null: delivered). Never throws. */
+  settle(c: Copy, err: Error | null): void {
+    if (c.done) return;
+    c.done = true;
+    this.#inFlight.delete(c);
+    try {
+      if (err === null) {
+        this.#stats.mirrored(this.name, performance.now() - c.started);
+        this.#breakerResult(c, null);
+        if (c.chunks) this.#track(c);
+      } else if (c.why === 'shutdown') {
+        this.#stats.dropped(this.name, 'shutdown');
+      } else {
+        const kind = c.why === 'timeout' ? 'timeout' : classifyError(err);
+        this.#failed(kind, err);
+        this.#breakerResult(c, kind);
+      }
+    } catch (e) {
+      this.warn('settle', e);
+    }
+    this.#schedulePump();
+  }
+
+  status(status: number): void {
+    const cls = `${Math.floor(status / 100)}xx` as StatusClass;
+    if (cls in this.statusClasses) this.statusClasses[cls]++;
+  }
+
+  warn(key: string, err: unknown): void {
+    this.#rlog.warn(`${key}:${this.name}`, 'mirror-error', { dest: this.name, kind: 'mirror_error', message: errorMessage(err) });
+  }
+
+  #track(c: Copy): void {
+    const track = this.#opts.onResponse;
+    if (!track) return;
+    try {
+      track(c.response(), c.msg);
     } catch (err) {
       // The copy was delivered; a failing consumer is logged, not counted against the shadow.
       this.#rlog.warn(`track:${this.name}`, 'mirror-error', { dest: this.name, kind: 'track_response', message: errorMessage(err) });
     }
   }
 
-  #countStatus(status: number): void {
-    const cls = `${Math.floor(status / 100)}xx` as StatusClass;
-    if (cls in this.statusClasses) this.statusClasses[cls]++;
+  /** The circuit breaker: N consecutive refused/reset/dns/tls failures open it; a probe closes it. */
+  #breakerResult(c: Copy, kind: ErrorKind | null): void {
+    const down = kind !== null && DOWN_KINDS.has(kind);
+    if (c.probe) {
+      if (down) {
+        this.#backoffMs = Math.min(this.#backoffMs * 2, BREAKER_MAX_MS);
+        this.#open(kind);
+      } else {
+        this.#circuit = 'closed';
+        this.#downStreak = 0;
+        this.#backoffMs = BREAKER_MIN_MS;
+        this.#log.info('destination-up', { dest: this.name });
+      }
+      return;
+    }
+    if (this.#circuit !== 'closed') return; // copies started before it opened
+    if (kind === null) this.#downStreak = 0;
+    else if (down && ++this.#downStreak >= BREAKER_THRESHOLD) this.#open(kind);
+  }
+
+  #open(kind: ErrorKind | null): void {
+    this.#circuit = 'open';
+    this.#downStreak = 0;
+    this.#probeMsg = undefined;
+    this.#openUntil = performance.now() + this.#backoffMs;
+    this.#log.warn('destination-down', { dest: this.name, for_ms: this.#backoffMs, kind: kind ?? 'other' });
+    this.#dropQueued();
+  }
+
+  /** Copies accepted but not started when the circuit opened: each would only be one more failed connect. */
+  #dropQueued(): void {
+    const n = this.#queue.drain().length;
+    if (n > 0) this.#stats.dropped(this.name, 'destination_down', n);
   }
 
   #failed(kind: ErrorKind, err: unknown): void {
