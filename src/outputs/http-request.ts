@@ -72,27 +72,37 @@ export function requestPath(target: string, prefix: string): string {
 }
 
 export function buildShadowRequest(msg: RequestMessage, dest: Destination, preserveHost: boolean): ShadowRequest {
-  const listed = new Set<string>();
-  for (const h of msg.headers) {
-    if (h.name.toLowerCase() === 'connection') {
-      for (const token of h.value.split(',')) listed.add(token.trim().toLowerCase());
-    }
-  }
-  const headers: string[] = [];
+  const src = msg.headers;
+  // Connection may list more hop-by-hop fields (usually it says only keep-alive or close).
+  let listed: Set<string> | undefined;
   let host: string | undefined;
-  let hadLength = false;
-  for (const h of msg.headers) {
+  for (let i = 0; i < src.length; i++) {
+    const h = src[i]!;
     const lower = h.name.toLowerCase();
-    if (lower === 'host') host ??= h.value;
-    else if (lower === 'content-length' || lower === 'transfer-encoding') hadLength = true;
-    if (ALWAYS_DROPPED.has(lower) || listed.has(lower)) continue;
-    headers.push(h.name, h.value);
+    if (lower === 'connection') {
+      for (const token of h.value.split(',')) {
+        const t = token.trim().toLowerCase();
+        if (t !== 'keep-alive' && t !== '') (listed ??= new Set()).add(t); // keep-alive is always dropped
+      }
+    } else if (lower === 'host' && host === undefined) host = h.value;
   }
   // undici writes Host first whatever its position here; one Host only (a second one is refused).
-  headers.unshift('Host', preserveHost && host !== undefined ? host : dest.host);
+  // Unless preserved, it is the destination's host[:port], the same for every copy.
+  const headers: string[] = ['Host', preserveHost && host !== undefined ? host : dest.host];
+  let hadLength = false;
+  for (let i = 0; i < src.length; i++) {
+    const h = src[i]!;
+    const lower = h.name.toLowerCase();
+    if (ALWAYS_DROPPED.has(lower)) {
+      if (lower === 'content-length' || lower === 'transfer-encoding') hadLength = true;
+      continue;
+    }
+    if (listed !== undefined && listed.has(lower)) continue;
+    headers.push(h.name, h.value);
+  }
   const body = msg.body.length > 0 || hadLength ? msg.body : null;
   if (body) headers.push('Content-Length', String(body.length));
-  return { method: msg.method, path: requestPath(msg.target, dest.prefix), headers, body };
+  return { method: msg.method, path: dest.prefix === '' ? msg.target : requestPath(msg.target, dest.prefix), headers, body };
 }
 
 /** Bytes a queued request holds, for the queue's byte bound (the body dominates). */
