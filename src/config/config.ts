@@ -85,7 +85,7 @@ export interface HttpOutput {
 export interface OutputHttpSettings {
   /** Copies waiting per destination before new ones are dropped (default 1000). */
   queueLen: number;
-  /** Concurrent requests per destination (default 10). */
+  /** Concurrent requests per destination (default 64). */
   workers: number;
   /** Per shadow request, connect to last byte (default 5s). */
   timeoutMs: number;
@@ -93,7 +93,7 @@ export interface OutputHttpSettings {
   skipVerify: boolean;
   /** Pass shadow responses to the other outputs (file, stdout, middleware). */
   trackResponses: boolean;
-  /** Byte budget of each destination's queue (default 64 MiB). */
+  /** Byte budget of each destination's queue (default 16 MiB). */
   maxQueueBytes: number;
   /** Redirects to follow per shadow request (default 0: none). */
   redirects: number;

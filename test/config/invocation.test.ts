@@ -48,7 +48,7 @@ test('the README example: Procfile + config/gor.options', () => {
   assert.deepEqual(cfg.sources, ['config/gor.options']);
   assert.deepEqual(cfg.notes, [], 'no deprecation note for --output-http-header');
   // defaults from the flag table
-  assert.deepEqual(cfg.outputHttp, { queueLen: 1000, workers: 10, timeoutMs: 5000, skipVerify: false, trackResponses: false, maxQueueBytes: 64 * 1024 ** 2, redirects: 0, responseBufferBytes: 100 * 1024 });
+  assert.deepEqual(cfg.outputHttp, { queueLen: 1000, workers: 64, timeoutMs: 5000, skipVerify: false, trackResponses: false, maxQueueBytes: 16 * 1024 ** 2, redirects: 0, responseBufferBytes: 100 * 1024 });
   assert.equal(cfg.copyBufferBytes, 5 * 1024 ** 2);
   assert.equal(cfg.statsIntervalMs, 60_000);
   assert.equal(cfg.shutdownGraceMs, 25_000);
