@@ -16,6 +16,7 @@ export type DropReason =
   | 'middleware_unavailable' // the middleware is down or its queue is full
   | 'unsafe_payload' // the payload cannot be stored in this format (e.g. contains gor's separator)
   | 'shutdown' // still queued when the flush deadline ran out
+  | 'pipeline_depth' // a client pipelined more unanswered requests on one connection than the tap copies (256)
   | 'destination_down' // the destination's circuit is open after repeated refused/reset/dns/tls failures
   | 'mirror_error'; // an exception in mirroring code (counted as an error too)
 

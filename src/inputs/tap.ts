@@ -5,7 +5,7 @@ import { isFramingError, FramingError } from '../http1/framing-errors.js';
 import {
   parseRequestHead, parseRequestLine, parseResponseHead, parseStatusLine, type RequestHead, type ResponseHead,
 } from '../http1/head-parser.js';
-import { MAX_HEADER_BYTES, MAX_PENDING_REQUESTS } from '../http1/limits.js';
+import { MAX_HEADER_BYTES, MAX_PENDING_REQUESTS, MAX_TRACKED_REQUESTS } from '../http1/limits.js';
 import { StreamParser, type AfterMessage } from '../http1/stream-parser.js';
 import type { Logger } from '../telemetry/logger.js';
 import { RateLimitedLog } from '../telemetry/logger.js';
@@ -61,6 +61,8 @@ interface Exchange {
   early: ResponseMessage | undefined;
   /** Upgrade/CONNECT: client bytes after it are held until the answer says whether HTTP goes on. */
   readonly mayLeaveHttp: boolean;
+  /** Too deep in a pipeline to copy: still framed and paired, counted as `pipeline_depth`. */
+  readonly countOnly: boolean;
 }
 
 class TapConnection implements ConnectionTap {
@@ -135,7 +137,10 @@ class TapConnection implements ConnectionTap {
   #requestHead(bytes: Buffer) {
     const head = parseRequestHead(bytes);
     const framing = requestFraming(head);
-    if (this.#pending.length >= MAX_PENDING_REQUESTS) throw new FramingError('too_many_pipelined');
+    if (this.#pending.length >= MAX_TRACKED_REQUESTS) throw new FramingError('too_many_pipelined');
+    // Deep pipelines stay framed (so every request is counted and responses pair up), but
+    // past the copy depth nothing is buffered for them.
+    const countOnly = this.#pending.length >= MAX_PENDING_REQUESTS;
     this.#inHand = {
       id: newMessageId(),
       method: head.method,
@@ -143,9 +148,10 @@ class TapConnection implements ConnectionTap {
       emitted: undefined,
       early: undefined,
       mayLeaveHttp: mayLeaveHttp(head),
+      countOnly,
     };
     this.#pending.push(this.#inHand);
-    return { head, framing, body: new BodyCollector(this.#o.maxBodyBytes, true) };
+    return { head, framing, body: new BodyCollector(this.#o.maxBodyBytes, !countOnly) };
   }
 
   #requestDone(head: RequestHead, body: BodyCollector, trailers: Header[] | undefined): AfterMessage {
@@ -153,7 +159,11 @@ class TapConnection implements ConnectionTap {
     this.#inHand = undefined;
     if (!ex) return 'continue'; // cannot happen: the head set it
     this.#o.stats.seen(TAP);
-    if (body.overLimit) {
+    if (ex.countOnly) {
+      ex.emitted = false;
+      this.#o.stats.dropped(TAP, 'pipeline_depth');
+      this.#o.warn.warn('pipeline_depth', 'tap-drop', { reason: 'pipeline_depth', depth: MAX_PENDING_REQUESTS, conn: this.#id });
+    } else if (body.overLimit) {
       ex.emitted = false;
       this.#dropTooLarge('request', body.total);
     } else {

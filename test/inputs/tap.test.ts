@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import type { RequestMessage, ResponseMessage } from '../../src/core/message.js';
 import { ambiguous, exchanges } from '../http1/corpus.js';
 import { latin1, tapHarness } from '../http1/run-tap.js';
+import { TAP } from '../../src/telemetry/stats.js';
+import { MAX_TRACKED_REQUESTS } from '../../src/http1/limits.js';
 
 const reqs = (ms: readonly { type: string }[]) => ms.filter((m): m is RequestMessage => m.type === 'request');
 const resps = (ms: readonly { type: string }[]) => ms.filter((m): m is ResponseMessage => m.type === 'response');
@@ -156,11 +158,24 @@ test('a malformed response desyncs the connection', () => {
   assert.equal(reqs(h.messages).length, 1);
 });
 
-test('pipelining deeper than the pairing list desyncs instead of growing without bound', () => {
+test('pipelining past the copy depth: still framed and paired, each deeper request counted as pipeline_depth', () => {
   const h = tapHarness({ captureResponses: false });
   h.conn.fromClient(latin1('GET / HTTP/1.1\r\n\r\n'.repeat(300)));
-  assert.equal(h.conn.state, 'desync');
+  assert.equal(h.conn.state, 'mirroring');
   assert.equal(reqs(h.messages).length, 256);
+  assert.equal(h.stats.entry(TAP).seen, 300);
+  assert.equal(h.stats.entry(TAP).dropped.pipeline_depth, 44);
+  // The 300 answers pair up; the connection goes on being mirrored afterwards.
+  h.conn.fromApp(latin1('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'.repeat(300)));
+  h.conn.fromClient(latin1('GET /after HTTP/1.1\r\n\r\n'));
+  assert.equal(reqs(h.messages).length, 257);
+});
+
+test('pipelining past the tracking depth desyncs instead of growing without bound', () => {
+  const h = tapHarness({ captureResponses: false });
+  h.conn.fromClient(latin1('GET / HTTP/1.1\r\n\r\n'.repeat(MAX_TRACKED_REQUESTS + 1)));
+  assert.equal(h.conn.state, 'desync');
+  assert.equal(h.stats.entry(TAP).dropped.desync, 1);
 });
 
 test('close releases the connection; later bytes are ignored', () => {
