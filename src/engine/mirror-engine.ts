@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.js';
 import type { Message } from '../core/message.js';
 import type { Logger } from '../telemetry/logger.js';
-import { Stats } from '../telemetry/stats.js';
+import { Stats, PROCESS } from '../telemetry/stats.js';
 import { startStatsReporter } from '../telemetry/reporter.js';
 import { compileModifiers, type Pipeline } from '../pipeline/index.js';
 import { FanOut } from '../outputs/fan-out.js';
@@ -66,6 +66,12 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   const captureResponses = Boolean(middleware) || config.fileOutputs.length > 0 || config.outputStdout;
   const tap = outputs.length > 0 ? createTap({ maxBodyBytes: config.copyBufferBytes, captureResponses, emit: input, stats, log }) : undefined;
 
+  // Our own memory, beside the queues that explain it: on Heroku the app and we share the
+  // dyno's quota (R14), so the stats line says what we take.
+  const mb = (n: number) => Math.round(n / 1048576);
+  stats.gauge(PROCESS, 'memory.rss_mb', () => mb(process.memoryUsage.rss()));
+  stats.gauge(PROCESS, 'memory.heap_used_mb', () => mb(process.memoryUsage().heapUsed));
+  stats.gauge(PROCESS, 'memory.external_mb', () => mb(process.memoryUsage().external));
   const reporter = outputs.length > 0 ? startStatsReporter(stats, log, config.statsIntervalMs) : undefined;
   let closed = false;
 

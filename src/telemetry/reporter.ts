@@ -1,5 +1,5 @@
 import type { Logger } from './logger.js';
-import { Stats, TAP } from './stats.js';
+import { Stats, TAP, PROCESS } from './stats.js';
 
 /** Percentile of a sample (nearest-rank), 0 for an empty one. */
 export function percentile(sorted: readonly number[], p: number): number {
@@ -22,6 +22,11 @@ export function formatStatsLines(stats: Stats, previous: Map<string, Map<string,
     const e = stats.entry(dest);
     const prev = previous.get(dest) ?? new Map<string, number>();
     const now = new Map<string, number>();
+    if (dest === PROCESS) {
+      const samples = Object.entries(stats.readGauges(dest)).map(([name, v]) => `sample#${name}=${v}`);
+      lines.push([`at=stats dest=${dest}`, ...samples].join(' '));
+      continue;
+    }
     const parts = [`at=stats dest=${dest}`];
     const count = (name: string, total: number) => {
       now.set(name, total);

@@ -9,6 +9,8 @@ import type { DropReason } from '../core/output.js';
  * are counted under TAP.
  */
 export const TAP = 'tap';
+/** The process itself (memory gauges): not a destination, so it has only samples. */
+export const PROCESS = 'process';
 
 export interface DestinationStats {
   /** Copies delivered (HTTP: a response was received; files: written). */

@@ -18,3 +18,14 @@ test('rate-limited log writes once per interval and reports what it held back', 
   assert.equal(log.lines.length, 2);
   assert.match(log.lines[1]!, /suppressed_since_last=2/);
 });
+
+test('the stats line reports the process memory on its own line, with samples only', async () => {
+  const { Stats, PROCESS } = await import('../../src/telemetry/stats.js');
+  const { formatStatsLines } = await import('../../src/telemetry/reporter.js');
+  const stats = new Stats();
+  stats.gauge(PROCESS, 'memory.rss_mb', () => 120);
+  stats.seen('http://shadow/');
+  const lines = formatStatsLines(stats, new Map());
+  assert.deepEqual(lines.find((l) => l.includes('dest=process')), 'at=stats dest=process sample#memory.rss_mb=120');
+  assert.match(lines.find((l) => l.includes('dest=http'))!, /count#seen=1 count#mirrored=0/);
+});
