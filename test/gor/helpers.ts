@@ -1,16 +1,6 @@
 import { createLogger, type Logger } from '../../src/telemetry/logger.js';
 
-/** Deterministic PRNG (mulberry32) so property tests replay exactly from their seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as rng } from '../helpers/prng.js';
 
 /** A logger that keeps lines (including info) for assertions. */
 export function memoryLog(): Logger & { lines: string[] } {

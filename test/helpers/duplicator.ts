@@ -4,12 +4,11 @@
 // Run `npm run build` first: the tests spawn the built CLI, not the sources.
 import net from 'node:net';
 import http from 'node:http';
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import { eventually, refusedPort, startProcess, type Proc, type RecordedRequest } from './net.js';
+import { eventually, refusedPort, startProcess, startRecordingShadow, type Proc } from './net.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 export const NODE_APP = fileURLToPath(new URL('../fixtures/apps/node/app.mjs', import.meta.url));
@@ -183,36 +182,9 @@ export async function startRawApp(onConnection: (sock: net.Socket, received: () 
   };
 }
 
-/** Like startRecordingShadow, with a configurable header-size limit. */
-export async function startShadow(opts: { maxHeaderSize?: number } = {}): Promise<{
-  url: string;
-  received: RecordedRequest[];
-  close(): Promise<void>;
-}> {
-  const received: RecordedRequest[] = [];
-  const server = http.createServer({ maxHeaderSize: opts.maxHeaderSize ?? 16 * 1024 }, (req, res) => {
-    const hash = createHash('sha256');
-    let len = 0;
-    req.on('data', (c: Buffer) => {
-      hash.update(c);
-      len += c.length;
-    });
-    req.on('end', () => {
-      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, bodySha: hash.digest('hex'), bodyLength: len });
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('shadow ok\n');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
-    received,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+/** A recording shadow (see net.ts), with a configurable header-size limit. */
+export function startShadow(opts: { maxHeaderSize?: number } = {}): ReturnType<typeof startRecordingShadow> {
+  return startRecordingShadow(opts);
 }
 
 /** Starts the node fixture app on a free port and waits for it. */

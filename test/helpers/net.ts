@@ -51,14 +51,14 @@ export interface RecordedRequest {
 }
 
 /** A shadow server on loopback that records what it receives. */
-export async function startRecordingShadow(opts: { delayMs?: number; status?: number } = {}): Promise<{
+export async function startRecordingShadow(opts: { delayMs?: number; status?: number; maxHeaderSize?: number } = {}): Promise<{
   url: string;
   port: number;
   received: RecordedRequest[];
   close(): Promise<void>;
 }> {
   const received: RecordedRequest[] = [];
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({ maxHeaderSize: opts.maxHeaderSize ?? 16 * 1024 }, (req, res) => {
     const hash = createHash('sha256');
     let len = 0;
     req.on('data', (c: Buffer) => {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ambiguous, exchanges, requests } from './corpus.js';
 import { comparable, latin1, splitAt, tapHarness } from './run-tap.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 /**
  * Split-chunk fuzzing (as undici does for its parser): TCP may cut a stream anywhere, so
@@ -10,16 +11,6 @@ import { comparable, latin1, splitAt, tapHarness } from './run-tap.js';
  * unexpected exception inside it, and must also parse the same however they are split.
  * Seeded and bounded: the same cases run every time.
  */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Stream {
   name: string;
