@@ -3,7 +3,6 @@
 // and small raw-socket servers (an app that records bytes, a configurable shadow).
 // Run `npm run build` first: the tests spawn the built CLI, not the sources.
 import net from 'node:net';
-import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
