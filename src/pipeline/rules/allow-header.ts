@@ -1,7 +1,8 @@
-import { goTrimSpace, headerName, regexpOf, ruleName, splitOnce, type ValueForm } from '../flag-values.js';
+import type { RequestMessage } from '../../core/message.js';
+import { goTrimSpace, headerName, regexpOf, splitOnce, type ValueForm } from '../flag-values.js';
 import type { GoRegexp } from '../go/regexp.js';
 import { gorHeader } from '../http-view.js';
-import { dropBy, type Occurrence, type RuleKind } from './kind.js';
+import { filterPerOccurrence, type Occurrence, type RuleKind } from './kind.js';
 
 export interface HeaderPatternSpec extends Occurrence {
   readonly name: string;
@@ -15,6 +16,12 @@ export function parseHeaderPattern(value: string, at: HeaderPatternSpec['at'], e
   return { at, value, name: headerName(at, name, form), re: regexpOf(at, goTrimSpace(pattern), form) };
 }
 
+/** gor's header filters match a header that is present, non-empty, and matches the pattern. */
+export function headerMatches({ name, re }: HeaderPatternSpec, req: RequestMessage): boolean {
+  const v = gorHeader(req.headers, name);
+  return v !== '' && re.test(v);
+}
+
 /**
  * --http-allow-header 'Name: REGEX' (repeatable; all must pass): a request is dropped
  * unless that header is present, non-empty and matches. (Older gor builds let requests
@@ -23,16 +30,5 @@ export function parseHeaderPattern(value: string, at: HeaderPatternSpec['at'], e
 export const allowHeader: RuleKind<HeaderPatternSpec> = {
   flag: '--http-allow-header',
   parse: (value, at) => parseHeaderPattern(value, at, 'api-version: ^v1'),
-  build(specs) {
-    return specs.map(({ at, value, name, re }) => {
-      const drop = dropBy(ruleName(at, value));
-      return {
-        name: drop.rule,
-        apply(req) {
-          const v = gorHeader(req.headers, name);
-          return v !== '' && re.test(v) ? req : drop;
-        },
-      };
-    });
-  },
+  build: (specs) => filterPerOccurrence(specs, headerMatches),
 };

@@ -1,8 +1,8 @@
-import { regexpOf, ruleName } from '../flag-values.js';
+import { regexpOf } from '../flag-values.js';
 import { goBase64Decode } from '../go/base64.js';
 import type { GoRegexp } from '../go/regexp.js';
 import { gorHeader } from '../http-view.js';
-import { dropBy, type Occurrence, type RuleKind } from './kind.js';
+import { filterPerOccurrence, type Occurrence, type RuleKind } from './kind.js';
 
 /**
  * --http-basic-auth-filter REGEX (repeatable; all must pass): for a request with
@@ -18,17 +18,9 @@ export const basicAuthFilter: RuleKind<Occurrence & { re: GoRegexp }> = {
     value,
     re: regexpOf(at, value, { form: 'a Go (RE2) regexp matched against the decoded user:password', example: '^customer[0-9].*' }),
   }),
-  build(specs) {
-    return specs.map(({ at, value, re }) => {
-      const drop = dropBy(ruleName(at, value));
-      return {
-        name: drop.rule,
-        apply(req) {
-          const auth = gorHeader(req.headers, 'Authorization');
-          if (!auth.startsWith('Basic ')) return req;
-          return re.test(goBase64Decode(auth.slice(6)).toString('utf8')) ? req : drop;
-        },
-      };
-    });
-  },
+  build: (specs) =>
+    filterPerOccurrence(specs, ({ re }, req) => {
+      const auth = gorHeader(req.headers, 'Authorization');
+      return !auth.startsWith('Basic ') || re.test(goBase64Decode(auth.slice(6)).toString('utf8'));
+    }),
 };

@@ -1,7 +1,7 @@
-import { headerName, ruleName, type ValueForm } from '../flag-values.js';
+import { headerName, type ValueForm } from '../flag-values.js';
 import { inSample } from '../go/fnv.js';
 import { gorHeader } from '../http-view.js';
-import { dropBy, type RuleKind } from './kind.js';
+import { filterPerOccurrence, type RuleKind } from './kind.js';
 import { parseLimiter, type LimiterSpec } from './limiter-value.js';
 
 const FORM: ValueForm = { form: "'Name: N%'", example: 'user-id: 25%' };
@@ -14,16 +14,9 @@ const FORM: ValueForm = { form: "'Name: N%'", example: 'user-id: 25%' };
 export const headerLimiter: RuleKind<LimiterSpec> = {
   flag: '--http-header-limiter',
   parse: (value, at) => parseLimiter(value, at, FORM, (name) => headerName(at, name, FORM)),
-  build(specs) {
-    return specs.map(({ at, value, name, percent }) => {
-      const drop = dropBy(ruleName(at, value));
-      return {
-        name: drop.rule,
-        apply(req) {
-          const v = gorHeader(req.headers, name);
-          return v === '' || inSample(percent, v) ? req : drop;
-        },
-      };
-    });
-  },
+  build: (specs) =>
+    filterPerOccurrence(specs, ({ name, percent }, req) => {
+      const v = gorHeader(req.headers, name);
+      return v === '' || inSample(percent, v);
+    }),
 };

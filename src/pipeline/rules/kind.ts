@@ -1,3 +1,5 @@
+import type { RequestMessage } from '../../core/message.js';
+import { ruleName } from '../flag-values.js';
 import type { Dropped, FlagAt, Rule } from '../types.js';
 
 /**
@@ -21,4 +23,15 @@ export function dropBy(rule: string): Dropped {
 export interface Occurrence {
   readonly at: FlagAt;
   readonly value: string;
+}
+
+/**
+ * One filter rule per flag occurrence, as gor checks each occurrence on its own: the
+ * request is kept when `keeps` says so, and otherwise dropped in that occurrence's name.
+ */
+export function filterPerOccurrence<S extends Occurrence>(specs: readonly S[], keeps: (spec: S, req: RequestMessage) => boolean): Rule[] {
+  return specs.map((spec) => {
+    const drop = dropBy(ruleName(spec.at, spec.value));
+    return { name: drop.rule, apply: (req) => (keeps(spec, req) ? req : drop) };
+  });
 }

@@ -1,7 +1,7 @@
-import { badValue, noControls, ruleName, type ValueForm } from '../flag-values.js';
+import { badValue, noControls, type ValueForm } from '../flag-values.js';
 import { inSample } from '../go/fnv.js';
 import { GorParam } from '../http-view.js';
-import { dropBy, type RuleKind } from './kind.js';
+import { filterPerOccurrence, type RuleKind } from './kind.js';
 import { parseLimiter, type LimiterSpec } from './limiter-value.js';
 
 const FORM: ValueForm = { form: "'name: N%'", example: 'user_id: 25%' };
@@ -20,17 +20,10 @@ export const paramLimiter: RuleKind<LimiterSpec & { param: GorParam }> = {
     });
     return { ...spec, param: new GorParam(spec.name) };
   },
-  build(specs) {
-    return specs.map(({ at, value, param, percent }) => {
-      const drop = dropBy(ruleName(at, value));
-      return {
-        name: drop.rule,
-        apply(req) {
-          const target = req.target;
-          const start = param.valueStart(target);
-          return start < 0 || inSample(percent, target, start, GorParam.valueEnd(target, start)) ? req : drop;
-        },
-      };
-    });
-  },
+  build: (specs) =>
+    filterPerOccurrence(specs, ({ param, percent }, req) => {
+      const target = req.target;
+      const start = param.valueStart(target);
+      return start < 0 || inSample(percent, target, start, GorParam.valueEnd(target, start));
+    }),
 };
