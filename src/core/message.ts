@@ -65,25 +65,6 @@ export function getHeader(headers: readonly Header[], name: string): string | un
   return undefined;
 }
 
-/** Replaces every field called `name` with one field (kept at the first one's position), or appends it. */
-export function withHeader(headers: readonly Header[], name: string, value: string): Header[] {
-  const out: Header[] = [];
-  let placed = false;
-  for (const h of headers) {
-    if (!sameName(h.name, name)) out.push(h);
-    else if (!placed) {
-      out.push({ name, value });
-      placed = true;
-    }
-  }
-  if (!placed) out.push({ name, value });
-  return out;
-}
-
-export function withoutHeader(headers: readonly Header[], name: string): Header[] {
-  return headers.filter((h) => !sameName(h.name, name));
-}
-
 let idCounter = 0;
 const idPrefix = Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0');
 

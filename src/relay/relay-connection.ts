@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { connectUpstream, describeUpstream, type Upstream } from './upstream.js';
+import { connectUpstream, type Upstream } from './upstream.js';
 
 /** What the relay tells the tee about a connection. Calls must be cheap and must not throw. */
 export interface ConnectionObserver {
@@ -136,4 +136,3 @@ export class RelayConnection {
   }
 }
 
-export { describeUpstream };

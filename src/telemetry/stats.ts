@@ -20,7 +20,7 @@ export interface DestinationStats {
   errors: Record<string, number>;
   /** Latencies (ms) observed since the last report, for measure#latency. */
   latencies: number[];
-  /** Requests seen (tap) or accepted into the queue (destinations). */
+  /** Requests framed (tap), or copies offered (destinations: see the counting rule in core/output.ts). */
   seen: number;
 }
 
