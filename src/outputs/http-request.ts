@@ -105,6 +105,21 @@ export function buildShadowRequest(msg: RequestMessage, dest: Destination, prese
   return { method: msg.method, path: dest.prefix === '' ? msg.target : requestPath(msg.target, dest.prefix), headers, body };
 }
 
+/**
+ * The exact bytes a shadow receives for one copy — request line, header section and framed
+ * body — ready to be written on a pooled keep-alive connection. This is the one seam between
+ * "what a copy is" (the message, gor's Host rule, the user's modifiers) and "how it is sent"
+ * (http-output.ts): the sender writes these buffers and nothing else.
+ */
+export function shadowWireBytes(msg: RequestMessage, dest: Destination, preserveHost: boolean): Buffer[] {
+  const req = buildShadowRequest(msg, dest, preserveHost);
+  let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
+  for (let i = 0; i + 1 < req.headers.length; i += 2) head += `${req.headers[i]}: ${req.headers[i + 1]}\r\n`;
+  head += '\r\n';
+  const headBytes = Buffer.from(head, 'latin1');
+  return req.body && req.body.length > 0 ? [headBytes, req.body] : [headBytes];
+}
+
 /** Bytes a queued request holds, for the queue's byte bound (the body dominates). */
 export function estimateSize(msg: RequestMessage): number {
   let n = 64 + msg.method.length + msg.target.length + msg.body.length;

@@ -69,3 +69,18 @@ test('error kinds come from the code of the error or its causes', () => {
   ];
   for (const [err, kind] of cases) assert.equal(classifyError(err), kind, String(err));
 });
+
+test('shadowWireBytes: the request line, Host first, the kept fields and a framed body, as one write', async () => {
+  const { shadowWireBytes } = await import('../../src/outputs/http-request.js');
+  const msg = request('/a?b=1', {
+    method: 'POST',
+    body: Buffer.from('hello'),
+    headers: [
+      { name: 'Host', value: 'app.example.com' },
+      { name: 'Transfer-Encoding', value: 'chunked' },
+      { name: 'X-Id', value: '7' },
+    ],
+  });
+  const wire = Buffer.concat(shadowWireBytes(msg, parseDestination('http://shadow:8080/pre'), false)).toString('latin1');
+  assert.equal(wire, 'POST /pre/a?b=1 HTTP/1.1\r\nHost: shadow:8080\r\nX-Id: 7\r\nContent-Length: 5\r\n\r\nhello');
+});
