@@ -62,6 +62,13 @@ export interface Config {
   /** On SIGTERM: how long to flush queued copies and let the app finish. */
   shutdownGraceMs: number;
 
+  /** --admin-listen: where the admin page/API/metrics are served (no auth unless adminToken is set). */
+  adminListen?: ListenAddress;
+  /** --admin-path: the same surface on the public port under this path (requires adminToken). */
+  adminPath?: string;
+  /** env TRAFFIC_DUPLICATOR_ADMIN_TOKEN: guards both admin surfaces when set. */
+  adminToken?: string;
+
   /** Options files that were read, as named by the user (for the start-up log). */
   sources: string[];
   /** One-line notes for the start-up log: deprecated aliases, ignored flags, the kill switch. */

@@ -11,6 +11,7 @@ import {
   parseBool,
   parseHttpOutput,
   parseInputFile,
+  parseAdminPath,
   parseListen,
   parseUpstream,
   sizeType,
@@ -447,6 +448,27 @@ export const FLAGS: readonly Flag[] = [
     apply: (cfg, v, ctx) => {
       if (!ctx.seen('stats-interval') && !ctx.seen('output-http-stats-ms')) cfg.statsIntervalMs = v ? 5000 : 60_000;
     },
+  }),
+  // ---- Admin surface (src/admin/): page, /api/report, /metrics, control ----
+  flag({
+    name: 'admin-listen',
+    type: { name: 'addr', example: "'127.0.0.1:9090'", parse: parseListen },
+    metavar: '[HOST]:PORT',
+    group: 'stats',
+    help:
+      "Serve the admin page, /api/report, /metrics and the control API on this address, e.g. '127.0.0.1:9090'. " +
+      'NO AUTH unless TRAFFIC_DUPLICATOR_ADMIN_TOKEN is set (then every request needs it, GET and POST): bind it to loopback or a private network.',
+    apply: (cfg, v) => (cfg.adminListen = v),
+  }),
+  flag({
+    name: 'admin-path',
+    type: { name: 'path', example: '/__traffic-duplicator', parse: parseAdminPath },
+    metavar: 'PATH',
+    group: 'stats',
+    help:
+      'Serve the same admin surface on the public port under this path (Heroku routes only $PORT). Needs TRAFFIC_DUPLICATOR_ADMIN_TOKEN; ' +
+      'without the right token it answers 404. Requests under this path are answered by us, never relayed to the app nor mirrored.',
+    apply: (cfg, v) => (cfg.adminPath = v),
   }),
   flag({
     name: 'stats-interval',

@@ -29,6 +29,7 @@ export interface ParseDeps {
 export const DEFAULT_OPTIONS_FILE = 'config/gor.options';
 export const ENV_OPTIONS_FILE = 'TRAFFIC_DUPLICATOR_OPTIONS_FILE';
 export const ENV_ENABLED = 'TRAFFIC_DUPLICATOR_ENABLED';
+export const ENV_ADMIN_TOKEN = 'TRAFFIC_DUPLICATOR_ADMIN_TOKEN';
 
 /** `traffic-duplicator [flags] [-- command...]`. */
 export function parseInvocation(argv: string[], env: NodeJS.ProcessEnv, deps: ParseDeps = {}): Invocation {
@@ -113,6 +114,7 @@ function buildOnce(o: {
   const fileOccurrences = o.readOptionsFile ? loadOptionsFile(cfg, o.env, o.deps, o.explicitFile) : [];
   applyOccurrences(cfg, [...fileOccurrences, ...o.argvOccurrences]);
   resolveMode(cfg, o.command, o.env);
+  resolveAdmin(cfg, o.env);
   return cfg;
 }
 
@@ -214,5 +216,29 @@ function resolveMode(cfg: Config, command: string[] | undefined, env: NodeJS.Pro
   if (!hasOutputs && cfg.enabled) {
     const where = cfg.sources.length ? `in ${cfg.sources.join(', ')} or the command line` : `(no ${DEFAULT_OPTIONS_FILE} found)`;
     cfg.notes.push(`no outputs configured ${where}: relaying only, nothing is mirrored`);
+  }
+}
+
+/** Shortest token we accept: the admin path is on the public internet, so it must not be guessable. */
+const MIN_ADMIN_TOKEN_LENGTH = 16;
+
+/** The admin surface: the token comes from the environment only (never a flag, so it stays out of `ps`). */
+function resolveAdmin(cfg: Config, env: NodeJS.ProcessEnv): void {
+  const token = env[ENV_ADMIN_TOKEN];
+  if (token !== undefined && token !== '') {
+    if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
+      throw new UsageError('TD_BAD_VALUE', `environment: ${ENV_ADMIN_TOKEN} is ${token.length} characters; at least ${MIN_ADMIN_TOKEN_LENGTH} are needed`, 'e.g. heroku config:set TRAFFIC_DUPLICATOR_ADMIN_TOKEN=$(openssl rand -hex 24)');
+    }
+    cfg.adminToken = token;
+  }
+  if (cfg.adminPath !== undefined && cfg.adminToken === undefined) {
+    throw new UsageError(
+      'TD_BAD_USAGE',
+      `--admin-path ${cfg.adminPath} serves the admin surface on the public port and needs ${ENV_ADMIN_TOKEN} to be set`,
+      `set it, e.g. heroku config:set ${ENV_ADMIN_TOKEN}=$(openssl rand -hex 24), or use --admin-listen 127.0.0.1:9090 instead`,
+    );
+  }
+  if (cfg.adminPath !== undefined && cfg.mode === 'replay') {
+    throw new UsageError('TD_BAD_USAGE', '--admin-path needs a public port, and replaying --input-file has none', 'use --admin-listen 127.0.0.1:9090 instead');
   }
 }

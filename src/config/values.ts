@@ -237,6 +237,19 @@ export function parseListen(raw: string): ListenAddress {
   return { host: host === '' ? '::' : host, port: parsePort(m[3]!, 'listen') };
 }
 
+/**
+ * `--admin-path`: an absolute path without a query, e.g. `/__traffic-duplicator`. Not `/`
+ * (that would take every request from the app); a trailing slash is dropped.
+ */
+export function parseAdminPath(raw: string): string {
+  const s = raw.trim().replace(/\/+$/, '');
+  const example = 'e.g. /__traffic-duplicator';
+  if (!raw.trim().startsWith('/')) throw new ValueError(`"${raw}" is not an absolute path`, `start it with /, ${example}`);
+  if (s === '') throw new ValueError('"/" would take every request away from the app', `use a path of its own, ${example}`);
+  if (!/^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/.test(s)) throw new ValueError(`"${raw}" is not a plain path (no query, spaces or empty segments)`, example);
+  return s;
+}
+
 /** `http://127.0.0.1:3000`, `127.0.0.1:3000`, `localhost:3000`, `3000` (localhost), `unix:/run/app.sock`. */
 export function parseUpstream(raw: string): Upstream {
   const s = raw.trim();

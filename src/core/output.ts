@@ -18,7 +18,8 @@ export type DropReason =
   | 'shutdown' // still queued when the flush deadline ran out
   | 'pipeline_depth' // a client pipelined more unanswered requests on one connection than the tap copies (256)
   | 'destination_down' // the destination's circuit is open after repeated refused/reset/dns/tls failures
-  | 'mirror_error'; // an exception in mirroring code (counted as an error too)
+  | 'mirror_error' // an exception in mirroring code (counted as an error too)
+  | 'paused'; // an operator paused the destination at runtime (admin control API)
 
 /** Backpressure as a value (as in undici's dispatch): an output never blocks and never throws. */
 export type OfferResult = { readonly accepted: true } | { readonly accepted: false; readonly reason: DropReason };

@@ -31,6 +31,8 @@ export class Stats {
   readonly #gauges = new Map<string, Map<string, GaugeReader>>();
   /** Bounded: we keep at most this many latency samples per destination per interval. */
   static readonly MAX_LATENCY_SAMPLES = 10_000;
+  /** Also told every delivery latency (the admin's /metrics histogram); unset, it costs nothing. */
+  latencyListener: ((dest: string, latencyMs: number) => void) | undefined;
 
   entry(dest: string): DestinationStats {
     let e = this.#dest.get(dest);
@@ -49,6 +51,7 @@ export class Stats {
     const e = this.entry(dest);
     e.mirrored++;
     if (latencyMs !== undefined && e.latencies.length < Stats.MAX_LATENCY_SAMPLES) e.latencies.push(latencyMs);
+    if (latencyMs !== undefined) this.latencyListener?.(dest, latencyMs);
   }
 
   dropped(dest: string, reason: DropReason, n = 1): void {
