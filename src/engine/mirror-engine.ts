@@ -10,6 +10,8 @@ import { createMiddleware, type Middleware } from '../gor/middleware.js';
 import type { Mirror } from '../modes/mirror.js';
 import { Router } from './router.js';
 import { createOutputs } from './outputs.js';
+import { DestinationGate } from './destination-gate.js';
+import { adminConfigured, startAdmin, type AdminSurface } from '../admin/index.js';
 
 /**
  * Everything that can reject the configuration, done before anything starts (so bad
@@ -50,7 +52,11 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
     // other outputs (a file output records them).
     onShadowResponse: (resp) => (middleware ? middleware.offer(resp) : fanOut.offer(resp)),
   });
-  const fanOut = new FanOut(outputs, { stats, log }, { split: config.splitOutput });
+  // Runtime control (admin): a gate in front of each output; without an admin surface the
+  // outputs are used as they are, so nothing of it runs.
+  const admin = adminConfigured(config);
+  const gates = admin ? outputs.map((o) => new DestinationGate(o, { stats })) : [];
+  const fanOut = new FanOut(admin ? gates : outputs, { stats, log }, { split: config.splitOutput });
   const router = new Router(pipeline, fanOut, { stats, log });
 
   if (config.middleware) {
@@ -74,8 +80,10 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   stats.gauge(PROCESS, 'memory.external_mb', () => mb(process.memoryUsage().external));
   const reporter = outputs.length > 0 ? startStatsReporter(stats, log, config.statsIntervalMs) : undefined;
   let closed = false;
+  const adminSurface: AdminSurface | undefined = admin ? startAdmin({ config, stats, gates, comparison: undefined, log }) : undefined;
 
   return {
+    localPath: adminSurface?.localPath,
     stats,
     input,
     outputCount: outputs.length,
@@ -88,6 +96,7 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
       await middleware?.close(Math.max(0, Math.floor(graceMs / 2)));
       await fanOut.close(Math.max(0, deadline - Date.now()));
       reporter?.stop(true);
+      await adminSurface?.close();
     },
   };
 }

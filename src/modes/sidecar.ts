@@ -15,7 +15,7 @@ export interface SidecarOptions {
 /** Containers/Kubernetes: same engine, no child process; the app runs in its own container. */
 export async function runSidecar(options: SidecarOptions): Promise<number> {
   const { log, mirror } = options;
-  const relay = new RelayServer({ listen: options.listen, upstream: options.upstream, log, observe: (id) => mirror.observe(id) });
+  const relay = new RelayServer({ listen: options.listen, upstream: options.upstream, log, observe: (id) => mirror.observe(id), localPath: mirror.localPath });
   try {
     const addr = await relay.listen();
     log.info('listening', { port: addr.port, address: addr.address, upstream: describeUpstream(options.upstream) });

@@ -69,6 +69,7 @@ export async function runWrapped(options: WrapOptions): Promise<number> {
       upstream: { kind: 'tcp', host, port: privatePort },
       log,
       observe: (id) => mirror?.observe(id),
+      localPath: mirror.localPath,
     });
     try {
       const addr = await relay.listen();

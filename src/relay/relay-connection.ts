@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { connectUpstream, type Upstream } from './upstream.js';
+import { LocalPathPipe, type LocalPath } from './local-path.js';
 
 /** What the relay tells the tee about a connection. Calls must be cheap and must not throw. */
 export interface ConnectionObserver {
@@ -38,13 +39,20 @@ export class RelayConnection {
   /** Bytes sent to the client so far: a 502 is only possible while this is 0. */
   #bytesToClient = 0;
 
-  constructor(client: net.Socket, upstream: Upstream, events: RelayConnectionEvents, observer?: ConnectionObserver) {
+  constructor(client: net.Socket, upstream: Upstream, events: RelayConnectionEvents, observer?: ConnectionObserver, localPath?: LocalPath) {
     this.#client = client;
     this.#events = events;
     this.#observer = observer;
     client.setNoDelay(true);
     this.#app = connectUpstream(upstream);
     const app = this.#app;
+
+    if (localPath) {
+      // --admin-path: requests for that path are answered here and never reach the app or
+      // the tee; every other byte goes on exactly as read (see local-path.ts).
+      this.#wireLocalPath(client, app, localPath);
+      return;
+    }
 
     // Node buffers writes made before the app socket connects, so the client's first bytes
     // are piped straight away: no extra round trip on the primary path.
@@ -66,6 +74,10 @@ export class RelayConnection {
       });
     }
 
+    this.#wireEnds(client, app);
+  }
+
+  #wireEnds(client: net.Socket, app: net.Socket): void {
     app.on('error', (err: NodeJS.ErrnoException) => {
       const canAnswer = this.#bytesToClient === 0 && !client.destroyed && client.writable;
       this.#events.onUpstreamError(err, canAnswer);
@@ -90,6 +102,20 @@ export class RelayConnection {
       if (!client.writableEnded && !client.destroyed && this.#bytesToClient > 0) client.end();
       this.#finish();
     });
+  }
+
+  #wireLocalPath(client: net.Socket, app: net.Socket, localPath: LocalPath): void {
+    const pipe = new LocalPathPipe(client, app, localPath, (bytes) => this.#observe('fromClient', bytes));
+    app.pipe(client);
+    app.once('connect', () => {
+      if (this.#state === 'connecting') this.#state = 'open';
+    });
+    app.on('data', (chunk: Buffer) => {
+      this.#bytesToClient += chunk.length;
+      this.#observe('fromApp', chunk);
+      pipe.fromApp(chunk);
+    });
+    this.#wireEnds(client, app);
   }
 
   get state(): RelayConnectionState {

@@ -3,6 +3,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { RateLimitedLog } from '../telemetry/logger.js';
 import { RelayConnection, type ConnectionObserver } from './relay-connection.js';
 import { describeUpstream, type Upstream } from './upstream.js';
+import type { LocalPath } from './local-path.js';
 
 export interface ListenAddress {
   /** '' or '::' = dual-stack (falls back to 0.0.0.0 where IPv6 is off). */
@@ -16,6 +17,8 @@ export interface RelayServerOptions {
   log: Logger;
   /** Called for each new connection; returns the tee's observer, or undefined to relay only. */
   observe?: (connectionId: string) => ConnectionObserver | undefined;
+  /** --admin-path: requests for this path are answered by us, never relayed (unset: a plain pipe). */
+  localPath?: LocalPath;
 }
 
 /**
@@ -136,6 +139,7 @@ export class RelayServer {
         },
       },
       observer,
+      this.#options.localPath,
     );
     this.#connections.add(conn);
   }

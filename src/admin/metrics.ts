@@ -1,0 +1,187 @@
+import type { Registry } from 'prom-client';
+import type { Stats } from '../telemetry/stats.js';
+import { PROCESS } from '../telemetry/stats.js';
+import type { GateState } from '../engine/destination-gate.js';
+import type { ComparisonSource } from './report.js';
+
+/** Endpoints per destination exported as their own series; the rest are pooled under route="OTHER". */
+export const MAX_ENDPOINT_SERIES = 50;
+
+const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export interface MetricsDeps {
+  stats: Stats;
+  gates: () => readonly GateState[];
+  comparison: ComparisonSource | undefined;
+}
+
+export interface Metrics {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
+/**
+ * /metrics in Prometheus text format. prom-client is imported here, and this module only when
+ * an admin endpoint is configured, so a plain relay never loads it.
+ *
+ * Counters are not counted twice: Stats stays the one source of truth, and each metric's
+ * `collect()` copies Stats' totals into it at scrape time. Only the latency histogram is fed
+ * as copies are delivered (Stats keeps just the last interval's samples).
+ */
+export async function createMetrics(deps: MetricsDeps): Promise<Metrics> {
+  const prom = await import('prom-client');
+  const registry: Registry = new prom.Registry();
+  prom.collectDefaultMetrics({ register: registry });
+  const { stats } = deps;
+  const destinations = () => stats.destinations().filter((d) => d !== PROCESS);
+
+  const copyCounter = (name: string, help: string, read: (dest: string) => number) =>
+    new prom.Counter({
+      name,
+      help,
+      labelNames: ['destination'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const d of destinations()) this.inc({ destination: d }, read(d));
+      },
+    });
+  copyCounter('traffic_duplicator_copies_seen_total', 'Copies offered to a destination (tap: requests framed).', (d) => stats.entry(d).seen);
+  copyCounter('traffic_duplicator_copies_mirrored_total', 'Copies delivered (HTTP: a response was received; files: written).', (d) => stats.entry(d).mirrored);
+
+  new prom.Counter({
+    name: 'traffic_duplicator_copies_dropped_total',
+    help: 'Copies not delivered, by reason (see the README: every drop has one).',
+    labelNames: ['destination', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const d of destinations()) for (const [reason, n] of Object.entries(stats.entry(d).dropped)) this.inc({ destination: d, reason }, n ?? 0);
+    },
+  });
+  new prom.Counter({
+    name: 'traffic_duplicator_copy_errors_total',
+    help: 'Failed deliveries, by kind (timeout, connect_refused, reset, http_5xx, ...).',
+    labelNames: ['destination', 'kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const d of destinations()) for (const [kind, n] of Object.entries(stats.entry(d).errors)) this.inc({ destination: d, kind }, n);
+    },
+  });
+  new prom.Gauge({
+    name: 'traffic_duplicator_queue_depth',
+    help: 'Copies waiting in the destination queue.',
+    labelNames: ['destination'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const d of destinations()) {
+        const q = stats.readGauges(d).queue_depth;
+        if (q !== undefined) this.set({ destination: d }, q);
+      }
+    },
+  });
+  new prom.Gauge({
+    name: 'traffic_duplicator_destination_gauge',
+    help: 'Other per-destination gauges we keep (in_flight, pending), by name.',
+    labelNames: ['destination', 'name'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const d of destinations()) {
+        for (const [name, v] of Object.entries(stats.readGauges(d))) if (name !== 'queue_depth') this.set({ destination: d, name }, v);
+      }
+    },
+  });
+  new prom.Gauge({
+    name: 'traffic_duplicator_destination_paused',
+    help: '1 while a destination is paused by the control API.',
+    labelNames: ['destination'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const g of deps.gates()) this.set({ destination: g.dest }, g.paused ? 1 : 0);
+    },
+  });
+  new prom.Gauge({
+    name: 'traffic_duplicator_destination_sample_percent',
+    help: 'Share of requests let through to a destination, set by the control API (100 = all).',
+    labelNames: ['destination'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const g of deps.gates()) this.set({ destination: g.dest }, g.samplePercent);
+    },
+  });
+
+  const latency = new prom.Histogram({
+    name: 'traffic_duplicator_copy_latency_seconds',
+    help: 'Time from sending a copy to its response (HTTP destinations).',
+    labelNames: ['destination'],
+    buckets: LATENCY_BUCKETS_S,
+    registers: [registry],
+  });
+  stats.latencyListener = (dest, ms) => latency.observe({ destination: dest }, ms / 1000);
+
+  const comparison = deps.comparison;
+  if (comparison) {
+    const rows = () => (comparison.enabled ? compareRows(comparison) : []);
+    const compareCounter = (name: string, help: string, pick: (r: CompareRow) => number) =>
+      new prom.Counter({
+        name,
+        help,
+        labelNames: ['destination', 'role', 'method', 'route'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const r of rows()) this.inc({ destination: r.destination, role: r.role, method: r.method, route: r.route }, pick(r));
+        },
+      });
+    compareCounter('traffic_duplicator_compare_compared_total', 'Response pairs compared, by destination and endpoint (route template; capped).', (r) => r.compared);
+    compareCounter('traffic_duplicator_compare_different_total', 'Compared pairs with at least one real difference.', (r) => r.different);
+    new prom.Counter({
+      name: 'traffic_duplicator_compare_unpaired_total',
+      help: 'Pairs that could not be compared, by reason.',
+      labelNames: ['destination', 'reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        if (!comparison.enabled) return;
+        for (const d of comparison.report().destinations) for (const [reason, n] of Object.entries(d.unpaired)) this.inc({ destination: d.url, reason }, n);
+      },
+    });
+  }
+
+  return {
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+  };
+}
+
+interface CompareRow {
+  destination: string;
+  role: string;
+  method: string;
+  route: string;
+  compared: number;
+  different: number;
+}
+
+/** One row per destination and endpoint, at most MAX_ENDPOINT_SERIES each (busiest first), the rest pooled. */
+export function compareRows(comparison: ComparisonSource): CompareRow[] {
+  const out: CompareRow[] = [];
+  for (const d of comparison.report().destinations) {
+    const endpoints = [...d.endpoints].sort((a, b) => b.compared - a.compared);
+    const other: CompareRow = { destination: d.url, role: d.role, method: 'OTHER', route: 'OTHER', compared: 0, different: 0 };
+    endpoints.forEach((e, i) => {
+      if (i < MAX_ENDPOINT_SERIES) out.push({ destination: d.url, role: d.role, method: e.method, route: e.route, compared: e.compared, different: e.different });
+      else {
+        other.compared += e.compared;
+        other.different += e.different;
+      }
+    });
+    if (endpoints.length > MAX_ENDPOINT_SERIES) out.push(other);
+  }
+  return out;
+}

@@ -1,0 +1,192 @@
+import type { Logger } from '../telemetry/logger.js';
+import { RateLimitedLog } from '../telemetry/logger.js';
+import { authenticate, loginCookie, presentedToken } from './auth.js';
+import type { Control } from './control.js';
+import type { Metrics } from './metrics.js';
+import { renderPage } from './page.js';
+import type { AdminReport } from './report.js';
+
+/** An admin request, whichever way it came (the --admin-listen server or the relay's admin path). */
+export interface AdminRequest {
+  readonly method: string;
+  /** The request target as sent, e.g. `/__traffic-duplicator/api/report?token=…`. */
+  readonly target: string;
+  /** Lowercase names; repeated headers joined with ", " (cookie: "; "). */
+  readonly headers: ReadonlyMap<string, string>;
+  readonly body: Buffer;
+}
+
+export interface AdminResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+
+/**
+ * Where the admin surface is reached:
+ * - `listen`: our own port (--admin-listen). Open when no token is set; with a token, every
+ *   request needs it and a missing/wrong one gets 401 (it is our port, nothing to hide).
+ * - `path`: a path on the public port (--admin-path). The token is mandatory and anything
+ *   without the right one gets the same plain 404 as any unknown path, so the path's
+ *   existence is not advertised to scanners.
+ */
+export interface Surface {
+  readonly kind: 'listen' | 'path';
+  /** '' for listen; the --admin-path for path (no trailing slash). */
+  readonly prefix: string;
+}
+
+export interface AdminRouterDeps {
+  token: string | undefined;
+  report: () => AdminReport;
+  metrics: () => Promise<Metrics>;
+  control: Control;
+  log: Logger;
+}
+
+/** Admin request bodies are tiny JSON/form documents. */
+export const MAX_ADMIN_BODY_BYTES = 64 * 1024;
+
+const SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+export class AdminRouter {
+  readonly #deps: AdminRouterDeps;
+  readonly #warn: RateLimitedLog;
+
+  constructor(deps: AdminRouterDeps) {
+    this.#deps = deps;
+    this.#warn = new RateLimitedLog(deps.log, 5000);
+  }
+
+  /** Never throws: a bug here answers 500 and is logged, it never reaches the relay. */
+  async handle(req: AdminRequest, surface: Surface): Promise<AdminResponse> {
+    try {
+      return await this.#route(req, surface);
+    } catch (err) {
+      this.#warn.warn('admin-error', 'admin-error', { message: (err as Error).message });
+      return text(500, 'admin error\n');
+    }
+  }
+
+  async #route(req: AdminRequest, surface: Surface): Promise<AdminResponse> {
+    const url = new URL(originFormOf(req.target), 'http://admin.invalid');
+    const sub = url.pathname.slice(surface.prefix.length) || '/';
+    const token = this.#deps.token;
+    let setCookie: string | undefined;
+    if (token !== undefined) {
+      const auth = authenticate(presentedToken(req.headers, url.searchParams), token);
+      if (!auth.ok) return surface.kind === 'path' ? notFound() : unauthorized();
+      if (auth.via === 'query') {
+        const secure = (req.headers.get('x-forwarded-proto') ?? '').toLowerCase() === 'https';
+        setCookie = loginCookie(token, surface.prefix || '/', secure);
+        if (req.method === 'GET' || req.method === 'HEAD') {
+          // Trade the token in the address bar (history, screenshots, Referer) for the cookie.
+          url.searchParams.delete('token');
+          const location = url.pathname + (url.search === '?' ? '' : url.search);
+          return { status: 303, headers: { ...SECURITY_HEADERS, location, 'set-cookie': setCookie, 'content-length': '0' }, body: EMPTY };
+        }
+      }
+    }
+    const res = await this.#endpoint(req, sub, url.searchParams, surface);
+    return setCookie ? { ...res, headers: { ...res.headers, 'set-cookie': setCookie } } : res;
+  }
+
+  async #endpoint(req: AdminRequest, sub: string, query: URLSearchParams, surface: Surface): Promise<AdminResponse> {
+    const read = req.method === 'GET' || req.method === 'HEAD';
+    switch (sub) {
+      case '/':
+        if (!read) return methodNotAllowed('GET');
+        return respond(200, 'text/html; charset=utf-8', renderPage(surface.prefix + '/'), {
+          'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'",
+        });
+      case '/api/report':
+        if (!read) return methodNotAllowed('GET');
+        return respond(200, 'application/json; charset=utf-8', JSON.stringify(this.#deps.report()));
+      case '/metrics': {
+        if (!read) return methodNotAllowed('GET');
+        const metrics = await this.#deps.metrics();
+        return respond(200, metrics.contentType, await metrics.render());
+      }
+      case '/api/control': {
+        if (req.method !== 'POST') return methodNotAllowed('POST');
+        const params: Record<string, string | undefined> = Object.fromEntries(query);
+        delete params.token;
+        const body = parseBody(req);
+        if (body === undefined) return respond(400, 'application/json', JSON.stringify({ error: 'the body must be a JSON object or a form (action=pause&dest=URL)' }));
+        Object.assign(params, body);
+        const r = this.#deps.control.apply(params, surface.kind);
+        return respond(r.status, 'application/json; charset=utf-8', JSON.stringify(r.body));
+      }
+      default:
+        return notFound();
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function respond(status: number, type: string, body: string, extra: Record<string, string> = {}): AdminResponse {
+  const bytes = Buffer.from(body);
+  return { status, headers: { ...SECURITY_HEADERS, 'content-type': type, 'content-length': String(bytes.length), ...extra }, body: bytes };
+}
+
+function text(status: number, body: string): AdminResponse {
+  return respond(status, 'text/plain; charset=utf-8', body);
+}
+
+/** The same plain 404 for a wrong token and an unknown admin path: nothing tells them apart. */
+export function notFound(): AdminResponse {
+  return text(404, 'Not Found\n');
+}
+
+function unauthorized(): AdminResponse {
+  const r = text(401, 'traffic-duplicator admin: send the token (Authorization: Bearer …, or ?token=… once)\n');
+  return { ...r, headers: { ...r.headers, 'www-authenticate': 'Bearer realm="traffic-duplicator"' } };
+}
+
+function methodNotAllowed(allow: string): AdminResponse {
+  const r = text(405, `use ${allow}\n`);
+  return { ...r, headers: { ...r.headers, allow } };
+}
+
+function parseBody(req: AdminRequest): Record<string, string> | undefined {
+  const raw = req.body.toString('utf8').trim();
+  if (raw === '') return {};
+  const type = req.headers.get('content-type') ?? '';
+  if (type.includes('json') || raw.startsWith('{')) {
+    try {
+      const v: unknown = JSON.parse(raw);
+      if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+      const out: Record<string, string> = {};
+      for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) out[k] = String(x);
+      return out;
+    } catch {
+      return undefined;
+    }
+  }
+  return Object.fromEntries(new URLSearchParams(raw));
+}
+
+/** The path and query of a request target; an absolute-form target (`http://host/p?q`) gives `/p?q`. */
+export function originFormOf(target: string): string {
+  if (target.startsWith('/')) return target;
+  try {
+    const u = new URL(target);
+    return u.pathname + u.search;
+  } catch {
+    return '/';
+  }
+}
+
+/** Whether a request target falls under the admin path: the path itself, or below it. */
+export function isUnderPrefix(target: string, prefix: string): boolean {
+  const t = originFormOf(target);
+  if (!t.startsWith(prefix)) return false;
+  const next = t.charCodeAt(prefix.length);
+  return Number.isNaN(next) || next === 0x2f /* / */ || next === 0x3f /* ? */;
+}
