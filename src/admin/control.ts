@@ -38,7 +38,9 @@ export class Control {
     }
     const known = this.#gates.map((g) => g.name);
     if (!params.dest) return bad(`dest is required; one of: ${known.join(', ') || '(no destinations)'}`);
-    const gate = this.#gates.find((g) => g.name === params.dest);
+    // Names are normalised URLs (`http://host:port/`); accept them with or without the slash.
+    const wanted = params.dest.replace(/\/+$/, '');
+    const gate = this.#gates.find((g) => g.name === params.dest) ?? this.#gates.find((g) => g.name.replace(/\/+$/, '') === wanted);
     if (!gate) return { status: 404, body: { error: `no destination named ${params.dest}`, destinations: known } };
     let percent: number | undefined;
     if (action === 'sample') {

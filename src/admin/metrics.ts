@@ -31,7 +31,21 @@ export interface Metrics {
 export async function createMetrics(deps: MetricsDeps): Promise<Metrics> {
   const prom = await import('prom-client');
   const registry: Registry = new prom.Registry();
-  prom.collectDefaultMetrics({ register: registry });
+  // Not prom-client's default metrics: some of their names fail `promtool check metrics`
+  // (gauges named *_total), and they start an event-loop monitor. Our memory is what matters
+  // on a shared dyno (R14), so that is what we export.
+  new prom.Gauge({
+    name: 'traffic_duplicator_process_memory_bytes',
+    help: 'Memory of the traffic-duplicator process (it shares the dyno or pod with the app).',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      const m = process.memoryUsage();
+      this.set({ kind: 'rss' }, m.rss);
+      this.set({ kind: 'heap_used' }, m.heapUsed);
+      this.set({ kind: 'external' }, m.external);
+    },
+  });
   const { stats } = deps;
   const destinations = () => stats.destinations().filter((d) => d !== PROCESS);
 

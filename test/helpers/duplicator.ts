@@ -32,6 +32,8 @@ export async function startSidecar(opts: {
   args?: string[];
   /** A shell prefix such as `ulimit -n 30000;` (then the CLI runs under /bin/sh -c … exec). */
   shellPrefix?: string;
+  /** Extra environment for the CLI (e.g. TRAFFIC_DUPLICATOR_ADMIN_TOKEN). */
+  env?: NodeJS.ProcessEnv;
 }): Promise<Duplicator> {
   assertBuilt();
   const port = await refusedPort();
@@ -44,8 +46,8 @@ export async function startSidecar(opts: {
     ...(opts.args ?? []),
   ];
   const proc = opts.shellPrefix
-    ? startProcess('/bin/sh', ['-c', `${opts.shellPrefix} exec "$0" "$@"`, process.execPath, ...args])
-    : startProcess(process.execPath, args);
+    ? startProcess('/bin/sh', ['-c', `${opts.shellPrefix} exec "$0" "$@"`, process.execPath, ...args], { env: { ...process.env, ...opts.env } })
+    : startProcess(process.execPath, args, { env: { ...process.env, ...opts.env } });
   try {
     await eventually(() => /at=listening /.test(proc.output()) || proc.child.exitCode !== null, 20_000, 'at=listening');
     if (!/at=listening /.test(proc.output())) throw new Error(`duplicator did not start:\n${proc.output()}`);

@@ -40,6 +40,16 @@ export class RawKeepAliveClient {
     return this.#readResponse();
   }
 
+  /** Writes without waiting (pipelining); read the answers in order with `next()`. */
+  send(parts: Buffer | string | Array<Buffer | string>): void {
+    for (const p of Array.isArray(parts) ? parts : [parts]) this.#sock.write(p);
+  }
+
+  /** The next response's raw bytes. */
+  next(): Promise<Buffer> {
+    return this.#readResponse();
+  }
+
   close(): void {
     this.#sock.destroy();
   }
