@@ -97,8 +97,8 @@ export async function createMetrics(deps: MetricsDeps): Promise<Metrics> {
     },
   });
   new prom.Gauge({
-    name: 'traffic_duplicator_destination_gauge',
-    help: 'Other per-destination gauges we keep (in_flight, pending), by name.',
+    name: 'traffic_duplicator_destination_in_progress',
+    help: 'Copies in progress at a destination besides its queue (in_flight: sent, awaiting a response; pending: at the middleware), by name.',
     labelNames: ['destination', 'name'],
     registers: [registry],
     collect() {
