@@ -75,6 +75,7 @@ function countersRow(c) {
 function statusChanges(statuses) {
   const out = [];
   for (const [prod, cands] of Object.entries(statuses || {})) for (const [cand, n] of Object.entries(cands)) {
+    if (!n) continue;
     out.push(h('span', { class: 'pill ' + (prod === cand ? '' : 'difference') }, prod + ' → ' + cand + ' × ' + num(n)));
   }
   return out;
@@ -109,7 +110,7 @@ function destinationBlock(d) {
     h('h2', {}, (d.role === 'control' ? 'Control ' : 'Candidate ') + d.url),
     h('div', {}, num(d.compared) + ' compared · ', h('span', { class: d.different ? 'bad' : 'ok' }, num(d.different) + ' different (' + pct(d.different, d.compared) + ')'),
       ' · unpaired: ', pills(d.unpaired)),
-    endpoints.length ? endpoints.map(endpointBlock) : h('p', { class: 'mute' }, 'nothing compared yet'));
+    endpoints.length ? endpoints.map(endpointBlock) : h('p', { class: 'mute' }, d.compared ? 'no endpoint details for this destination' : 'nothing compared yet'));
 }
 function render(r) {
   document.getElementById('instance').textContent = r.instance;
