@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { Duplex } from 'node:stream';
 import { startSidecar, type Duplicator } from '../helpers/duplicator.js';
-import { eventually, freePort, rawExchange, startRecordingShadow } from '../helpers/net.js';
+import { eventually, freePort, rawExchange, sha256, startRecordingShadow } from '../helpers/net.js';
 import { RawKeepAliveClient } from '../helpers/http-client.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -28,10 +28,16 @@ async function startRecordingApp(): Promise<{ port: number; connections: Buffer[
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = `app ${req.method} ${req.url} ${Buffer.concat(chunks).length}\n`;
-      res.sendDate = false;
-      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
+      const got = Buffer.concat(chunks);
+      const body = `app ${req.method} ${req.url} ${got.length}${got.length > 1024 ? ` ${sha256(got)}` : ''}\n`;
+      const answer = () => {
+        res.sendDate = false;
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      };
+      // /slow answers late: a local answer pipelined behind it must still come after it.
+      if (req.url?.startsWith('/slow')) setTimeout(answer, 300);
+      else answer();
     });
   });
   const sockets = new Set<net.Socket>();
@@ -185,6 +191,31 @@ describe('admin surface (real CLI, real app, real shadow)', () => {
     assert.ok(!app.urls.some((u) => u.startsWith(PREFIX)), 'no admin request reached the app');
   });
 
+  test('an admin request pipelined behind a slow one is answered after it; a later one waits for the admin answer', async () => {
+    const client = await RawKeepAliveClient.connect(dup.port);
+    try {
+      client.send(get('/slow/1') + get(`${PREFIX}/api/report`, [`Authorization: Bearer ${TOKEN}`]) + get('/after/2'));
+      const [slow, admin, later] = await readN(client, 3);
+      assert.equal(bodyOf(slow!), 'app GET /slow/1 0\n');
+      assert.equal(JSON.parse(bodyOf(admin!)).comparison, 'off');
+      assert.equal(bodyOf(later!), 'app GET /after/2 0\n');
+    } finally {
+      client.close();
+    }
+  });
+
+  test('a large upload on an admin-path connection is relayed byte-exact (backpressure), and a half-close still gets its answer', async () => {
+    const body = Buffer.alloc(8 * 1024 * 1024);
+    for (let i = 0; i < body.length; i += 4) body.writeUInt32LE((i * 2654435761) >>> 0, i);
+    const res = await rawExchange(dup.port, [`POST /upload HTTP/1.1\r\nHost: app.test\r\nContent-Length: ${body.length}\r\n\r\n`, body], { until: isComplete, timeoutMs: 30_000 });
+    assert.equal(bodyOf(res), `app POST /upload ${body.length} ${sha256(body)}\n`);
+    const admin = await rawExchange(dup.port, get(`${PREFIX}/api/report`, [`Authorization: Bearer ${TOKEN}`, 'Connection: close']), { halfClose: true });
+    assert.equal(statusOf(admin), 200);
+    assert.match(headerOf(admin, 'connection') ?? '', /close/);
+    const plain = await rawExchange(dup.port, get('/half-closed'), { halfClose: true, until: isComplete });
+    assert.equal(bodyOf(plain), 'app GET /half-closed 0\n');
+  });
+
   test('control API: pause drops copies as `paused`, resume, sample, reset; each logged at=control', async () => {
     const control = (params: Record<string, string>) => {
       const body = JSON.stringify(params);
@@ -256,6 +287,7 @@ async function readN(client: RawKeepAliveClient, n: number): Promise<Buffer[]> {
 
 function isComplete(b: Buffer): boolean {
   const end = b.indexOf('\r\n\r\n');
+  if (end < 0) return false;
   const m = /\r\ncontent-length:\s*(\d+)/i.exec(b.subarray(0, end).toString('latin1'));
   return b.length >= end + 4 + (m ? Number(m[1]) : 0);
 }
