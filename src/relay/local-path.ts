@@ -52,7 +52,15 @@ export class LocalPathPipe {
   #pending: { req: LocalRequest; answer: LocalPathAnswer | undefined } | undefined;
   #clientEnded = false;
 
-  constructor(client: net.Socket, app: net.Socket, path: LocalPath, observe: (bytes: Buffer) => void) {
+  readonly #wroteToClient: (n: number) => void;
+
+  /**
+   * @param observe the tee: sees exactly the bytes written to the app
+   * @param wroteToClient told how many bytes of our own answers went to the client (so the
+   *   relay no longer answers 502 on that connection: the client has had answers already)
+   */
+  constructor(client: net.Socket, app: net.Socket, path: LocalPath, observe: (bytes: Buffer) => void, wroteToClient: (n: number) => void = () => {}) {
+    this.#wroteToClient = wroteToClient;
     this.#client = client;
     this.#app = app;
     this.#path = path;
@@ -89,6 +97,7 @@ export class LocalPathPipe {
   }
 
   #forward(bytes: Buffer): void {
+    if (this.#app.destroyed) return; // the relay is tearing the connection down
     this.#observe(bytes);
     if (!this.#app.write(bytes) && !this.#waitingDrain) {
       this.#waitingDrain = true;
@@ -133,7 +142,9 @@ export class LocalPathPipe {
     this.#pending = undefined;
     const { head } = pending.req;
     const keepAlive = wantsKeepAlive(head.version, head.headers) && !pending.req.bodyTooLarge;
-    this.#client.write(serialize(pending.answer, head.method === 'HEAD', keepAlive));
+    const bytes = serialize(pending.answer, head.method === 'HEAD', keepAlive);
+    this.#wroteToClient(bytes.length);
+    this.#client.write(bytes);
     if (!keepAlive) {
       this.#client.end();
       this.#app.end();
@@ -152,7 +163,11 @@ export class LocalPathPipe {
   #writeAndClose(status: number, text: string): void {
     this.#client.pause();
     const answer = plain(status, text);
-    if (!this.#client.destroyed) this.#client.end(serialize(answer, false, false));
+    if (!this.#client.destroyed) {
+      const bytes = serialize(answer, false, false);
+      this.#wroteToClient(bytes.length);
+      this.#client.end(bytes);
+    }
     this.#app.end();
   }
 }

@@ -105,7 +105,13 @@ export class RelayConnection {
   }
 
   #wireLocalPath(client: net.Socket, app: net.Socket, localPath: LocalPath): void {
-    const pipe = new LocalPathPipe(client, app, localPath, (bytes) => this.#observe('fromClient', bytes));
+    const pipe = new LocalPathPipe(
+      client,
+      app,
+      localPath,
+      (bytes) => this.#observe('fromClient', bytes),
+      (n) => (this.#bytesToClient += n),
+    );
     app.pipe(client);
     app.once('connect', () => {
       if (this.#state === 'connecting') this.#state = 'open';
