@@ -114,10 +114,17 @@ export class AdminRouter {
       }
       case '/api/control': {
         if (req.method !== 'POST') return methodNotAllowed('POST');
+        // CSRF: another site can make a browser POST a form (or a query) to a loopback
+        // --admin-listen, but not a JSON body, which needs a CORS preflight we never grant.
+        // A bearer token can't be sent cross-site either, so scripts with one may use forms.
+        const bearer = /^bearer\s/i.test(req.headers.get('authorization') ?? '');
+        if (!bearer && !/^application\/json\b/i.test(req.headers.get('content-type') ?? '')) {
+          return respond(415, 'application/json', JSON.stringify({ error: 'send a JSON body with Content-Type: application/json, e.g. {"action":"pause","dest":"https://candidate.example/"}' }));
+        }
         const params: Record<string, string | undefined> = Object.fromEntries(query);
         delete params.token;
         const body = parseBody(req);
-        if (body === undefined) return respond(400, 'application/json', JSON.stringify({ error: 'the body must be a JSON object or a form (action=pause&dest=URL)' }));
+        if (body === undefined) return respond(400, 'application/json', JSON.stringify({ error: 'the body must be a JSON object (or, with a bearer token, a form: action=pause&dest=URL)' }));
         Object.assign(params, body);
         const r = this.#deps.control.apply(params, surface.kind);
         return respond(r.status, 'application/json; charset=utf-8', JSON.stringify(r.body));

@@ -31,7 +31,7 @@ export interface LocalPath {
   readonly maxBodyBytes: number;
 }
 
-const REASONS: Record<number, string> = { 200: 'OK', 303: 'See Other', 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Content Too Large', 500: 'Internal Server Error' };
+const REASONS: Record<number, string> = { 200: 'OK', 303: 'See Other', 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Content Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error' };
 
 /**
  * Replaces `client.pipe(app)` when a local path is configured: client bytes go through a

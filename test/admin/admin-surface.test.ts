@@ -254,6 +254,11 @@ describe('admin surface (real CLI, real app, real shadow)', () => {
     assert.equal(statusOf(await control({ action: 'pause', dest: 'http://nowhere' })), 404);
     assert.equal(statusOf(await control({ action: 'sample', dest: shadow.url, percent: '150' })), 400);
     assert.equal(statusOf(await control({ action: 'explode' })), 400);
+    // A form without a bearer token is what a cross-site page could send: refused.
+    const form = 'action=pause&dest=' + encodeURIComponent(shadow.url);
+    const viaCookie = await exchange([`POST ${PREFIX}/api/control?token=${TOKEN} HTTP/1.1`, 'Host: app.test', 'Content-Type: application/x-www-form-urlencoded', `Content-Length: ${form.length}`, '', form].join('\r\n'));
+    assert.equal(statusOf(viaCookie), 415);
+    assert.equal((await counters()).control.paused, false);
     const noToken = await exchange([`POST ${PREFIX}/api/control?action=pause&dest=${encodeURIComponent(shadow.url)} HTTP/1.1`, 'Host: app.test', 'Content-Length: 0', '', ''].join('\r\n'));
     assert.equal(statusOf(noToken), 404, 'control without the token is a 404 like any other');
 
