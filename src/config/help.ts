@@ -69,7 +69,7 @@ Environment:
   PORT                              the public port in wrap mode (and sidecar without --listen)
   TRAFFIC_DUPLICATOR_OPTIONS_FILE   options file to read instead of config/gor.options
   TRAFFIC_DUPLICATOR_ENABLED        false, 0, no or off: relay only, mirror nothing (kill switch)
-  TRAFFIC_DUPLICATOR_ADMIN_TOKEN    the admin token (16+ chars): required by --admin-path, and guards --admin-listen when set`,
+  TRAFFIC_DUPLICATOR_ADMIN_TOKEN    admin token, 16+ chars: needed by --admin-path, guards --admin-listen`,
   );
   for (const g of GROUPS) {
     const flags = FLAGS.filter((f) => f.group === g.id);
