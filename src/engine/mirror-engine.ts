@@ -80,6 +80,8 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   stats.gauge(PROCESS, 'memory.external_mb', () => mb(process.memoryUsage().external));
   const reporter = outputs.length > 0 ? startStatsReporter(stats, log, config.statsIntervalMs) : undefined;
   let closed = false;
+  // `comparison`: compare's `Comparison` (src/compare/) once --compare is wired here; the
+  // admin surface reads its report() and reset() and works without it (counters only).
   const adminSurface: AdminSurface | undefined = admin ? startAdmin({ config, stats, gates, comparison: undefined, log }) : undefined;
 
   return {
