@@ -14,6 +14,36 @@ export interface Header {
   readonly value: string;
 }
 
+/**
+ * The head of a message exactly as it was received, so that a copy can be sent as
+ * production's bytes and a modifier's change can be applied in place (only the lines it
+ * changed are re-emitted). The parsed view (method, target, headers…) stays the one
+ * filters and modifiers read; this records what it was read from.
+ */
+export interface RawHead {
+  /** Start line, field lines and the empty line, byte for byte. */
+  readonly bytes: Buffer;
+  /** The start line's three fields as parsed from `bytes` (method/target/version or version/status/reason). */
+  readonly start: readonly [string, string, string];
+  /**
+   * The Header objects parsed from `bytes`, one per field line. A message whose
+   * `headers` still holds one of these objects holds that line unchanged (messages are
+   * immutable, so identity means "not edited").
+   */
+  readonly headers: readonly Header[];
+  /** Byte offset just past each line's CRLF: [start line, field line 0, field line 1, …]. */
+  readonly lineEnds: readonly number[];
+}
+
+/** A message as received: its head, and its body with the transfer coding as it came (chunk framing, extensions, trailers). */
+export interface RawMessage {
+  readonly head: RawHead;
+  /** The framed body bytes as received (for Content-Length framing: the same bytes as `body`). */
+  readonly body: Buffer;
+  /** The body was chunked on the wire: `body` above is chunk-framed, the message's `body` is decoded. */
+  readonly chunked: boolean;
+}
+
 export interface RequestMessage {
   readonly type: 'request';
   /** Hex id shared by a request and its response (gor's 24-hex-char style). */
@@ -26,10 +56,15 @@ export interface RequestMessage {
   /** e.g. "HTTP/1.1" */
   readonly version: string;
   readonly headers: readonly Header[];
-  /** The body with transfer coding removed (chunked is decoded). */
+  /** The body with transfer coding removed (chunked is decoded; for a chunked raw body, decoded on first read). */
   readonly body: Buffer;
   /** Trailer fields of a chunked body, if any. */
   readonly trailers?: readonly Header[];
+  /**
+   * The bytes it was read from (tap, .gor file, middleware); absent for a message built
+   * in code. Outputs send and store these, edited in place where the parsed view differs.
+   */
+  readonly raw?: RawMessage;
 }
 
 export interface ResponseMessage {
@@ -43,11 +78,24 @@ export interface ResponseMessage {
   readonly status: number;
   readonly reason: string;
   readonly headers: readonly Header[];
+  /** Transfer coding removed (for a chunked raw body, decoded on first read). */
   readonly body: Buffer;
   readonly trailers?: readonly Header[];
+  /** The bytes it was read from, when it was read from bytes (see RequestMessage.raw). */
+  readonly raw?: RawMessage;
 }
 
 export type Message = RequestMessage | ResponseMessage;
+
+/**
+ * A copy of `msg` with some parsed fields changed — the way rules edit a message. It keeps
+ * the raw bytes (and a lazily decoded body) so outputs still send production's bytes with
+ * only the changed lines re-emitted; a plain spread would drop them (`raw` is not enumerable).
+ */
+export function withChanges<M extends Message>(msg: M, patch: Partial<Omit<M, 'type' | 'body' | 'raw'>>): M {
+  const next = Object.create(Object.getPrototypeOf(msg) as object, Object.getOwnPropertyDescriptors(msg)) as M;
+  return Object.assign(next, patch);
+}
 
 /** GoReplay's payload type digit for a message. */
 export function gorPayloadType(msg: Message): '1' | '2' | '3' {

@@ -6,6 +6,8 @@ export interface RequestHead {
   readonly target: string;
   readonly version: string;
   readonly headers: Header[];
+  /** Byte offset just past each line's CRLF in the head bytes: start line, then each field line. */
+  readonly lineEnds: number[];
 }
 
 export interface ResponseHead {
@@ -13,6 +15,8 @@ export interface ResponseHead {
   readonly status: number;
   readonly reason: string;
   readonly headers: Header[];
+  /** Byte offset just past each line's CRLF in the head bytes: status line, then each field line. */
+  readonly lineEnds: number[];
 }
 
 // RFC 9110 §5.6.2: token = 1*tchar. One regex per field name, never per byte of a body.
@@ -86,12 +90,20 @@ export function parseStatusLine(line: string): { version: string; status: number
 
 export function parseRequestHead(bytes: Buffer): RequestHead {
   const ls = lines(bytes);
-  return { ...parseRequestLine(ls[0]!), headers: parseFieldLines(ls, 1) };
+  return { ...parseRequestLine(ls[0]!), headers: parseFieldLines(ls, 1), lineEnds: lineEnds(ls) };
 }
 
 export function parseResponseHead(bytes: Buffer): ResponseHead {
   const ls = lines(bytes);
-  return { ...parseStatusLine(ls[0]!), headers: parseFieldLines(ls, 1) };
+  return { ...parseStatusLine(ls[0]!), headers: parseFieldLines(ls, 1), lineEnds: lineEnds(ls) };
+}
+
+/** latin1 decoding maps one byte to one char, so a line's length is its byte count. */
+function lineEnds(ls: readonly string[]): number[] {
+  const ends = new Array<number>(ls.length);
+  let at = 0;
+  for (let i = 0; i < ls.length; i++) ends[i] = at += ls[i]!.length + 2;
+  return ends;
 }
 
 function trimOws(s: string): string {

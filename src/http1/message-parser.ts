@@ -5,6 +5,7 @@ import { requestFraming, responseFraming, type BodyFraming } from './framing.js'
 import { isFramingError } from './framing-errors.js';
 import { parseRequestHead, parseRequestLine, parseResponseHead, parseStatusLine } from './head-parser.js';
 import { MAX_HEADER_BYTES } from './limits.js';
+import { rawHead, withRaw } from './raw.js';
 import { SectionReader } from './section-reader.js';
 
 export type ParseResult<M> = { ok: true; message: M } | { ok: false; error: string };
@@ -23,11 +24,14 @@ export function parseRequestBytes(bytes: Buffer, meta: { id: string; startNs: bi
     const h = parseRequestHead(head);
     const b = readBody(bytes, rest, requestFraming(h), true);
     if (typeof b === 'string') return { ok: false, error: b };
-    const message: RequestMessage = {
-      type: 'request', id: meta.id, startNs: meta.startNs,
-      method: h.method, target: h.target, version: h.version, headers: h.headers, body: b.body,
-      ...(b.trailers ? { trailers: b.trailers } : {}),
-    };
+    const message = withRaw<RequestMessage>(
+      {
+        type: 'request', id: meta.id, startNs: meta.startNs,
+        method: h.method, target: h.target, version: h.version, headers: h.headers,
+        ...(b.trailers ? { trailers: b.trailers } : {}),
+      },
+      { head: rawHead(head, [h.method, h.target, h.version], h), body: b.raw, chunked: b.chunked },
+    );
     return { ok: true, message };
   } catch (e) {
     return failure(e);
@@ -43,11 +47,14 @@ export function parseResponseBytes(
     const h = parseResponseHead(head);
     const b = readBody(bytes, rest, responseFraming(h, meta.requestMethod), false);
     if (typeof b === 'string') return { ok: false, error: b };
-    const message: ResponseMessage = {
-      type: meta.type, id: meta.id, startNs: meta.startNs, latencyNs: meta.latencyNs,
-      version: h.version, status: h.status, reason: h.reason, headers: h.headers, body: b.body,
-      ...(b.trailers ? { trailers: b.trailers } : {}),
-    };
+    const message = withRaw<ResponseMessage>(
+      {
+        type: meta.type, id: meta.id, startNs: meta.startNs, latencyNs: meta.latencyNs,
+        version: h.version, status: h.status, reason: h.reason, headers: h.headers,
+        ...(b.trailers ? { trailers: b.trailers } : {}),
+      },
+      { head: rawHead(head, [h.version, String(h.status), h.reason], h), body: b.raw, chunked: b.chunked },
+    );
     return { ok: true, message };
   } catch (e) {
     return failure(e);
@@ -61,26 +68,32 @@ function splitHead(bytes: Buffer, isRequest: boolean): { head: Buffer; rest: num
   return { head: reader.take(), rest: end };
 }
 
+/**
+ * The body's bytes as stored (`raw`, a view of the payload: the message holds the record,
+ * no copy) and whether they are chunk-framed; the decoded body is derived from them (withRaw).
+ */
 function readBody(bytes: Buffer, pos: number, framing: BodyFraming, isRequest: boolean) {
   switch (framing.kind) {
     case 'length': {
       if (bytes.length - pos < framing.length) return `truncated body: ${bytes.length - pos} of ${framing.length} bytes`;
-      return { body: Buffer.from(bytes.subarray(pos, pos + framing.length)), trailers: undefined };
+      return { raw: bytes.subarray(pos, pos + framing.length), chunked: false, trailers: undefined };
     }
     case 'chunked': {
-      const sink = new BodyCollector(Number.MAX_SAFE_INTEGER, true);
-      const decoder = new ChunkedDecoder(sink);
-      if (decoder.feed(bytes, pos) < 0) return 'incomplete chunked body';
-      return { body: Buffer.from(sink.finish()), trailers: decoder.trailers };
+      const decoder = new ChunkedDecoder(new BodyCollector(Number.MAX_SAFE_INTEGER, false));
+      const end = decoder.feed(bytes, pos);
+      if (end < 0) return 'incomplete chunked body';
+      return { raw: bytes.subarray(pos, end), chunked: true, trailers: decoder.trailers };
     }
     case 'until-close':
-      return { body: Buffer.from(bytes.subarray(pos)), trailers: undefined };
+      return { raw: bytes.subarray(pos), chunked: false, trailers: undefined };
     case 'none':
     case 'tunnel':
       // A request without CL/TE: gor may have stored the body as "the rest of the bytes".
-      return { body: isRequest && framing.kind === 'none' ? Buffer.from(bytes.subarray(pos)) : Buffer.alloc(0), trailers: undefined };
+      return { raw: isRequest && framing.kind === 'none' ? bytes.subarray(pos) : EMPTY, chunked: false, trailers: undefined };
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 class Incomplete extends Error {}
 

@@ -10,6 +10,13 @@ export interface HeadDecision<H> {
   readonly head: H;
   readonly framing: BodyFraming;
   readonly body: BodyCollector;
+  /**
+   * Also collects the body's bytes as they came, transfer coding included (a chunked body
+   * with its size lines, extensions and trailers), for copies sent as production's bytes.
+   */
+  readonly rawBody?: BodyCollector;
+  /** The head's bytes, kept by an owner that attaches them to its message. */
+  readonly headBytes?: Buffer;
 }
 
 /** After a message: keep parsing, hold the bytes until `resume()`, or stop for good (tunnel). */
@@ -21,7 +28,7 @@ export interface StreamHooks<H> {
   /** Parses the head bytes and decides the framing; throws FramingError. */
   head(bytes: Buffer): HeadDecision<H>;
   /** The message is complete. */
-  complete(head: H, body: BodyCollector, trailers: Header[] | undefined, framing: BodyFraming): AfterMessage;
+  complete(head: H, body: BodyCollector, trailers: Header[] | undefined, framing: BodyFraming, decision: HeadDecision<H>): AfterMessage;
 }
 
 export interface StreamParserOptions {
@@ -91,6 +98,7 @@ export class StreamParser<H> {
         if (pos === chunk.length) return;
       }
       const end = this.#current.decoder.feed(chunk, pos);
+      this.#current.decision.rawBody?.add(chunk.subarray(pos, end < 0 ? chunk.length : end));
       if (end < 0) return;
       pos = end;
       const { decision, decoder } = this.#current;
@@ -129,7 +137,7 @@ export class StreamParser<H> {
 
   #finish(decision: HeadDecision<H>, trailers: Header[] | undefined): void {
     this.#begun = false;
-    const next = this.#hooks.complete(decision.head, decision.body, trailers, decision.framing);
+    const next = this.#hooks.complete(decision.head, decision.body, trailers, decision.framing, decision);
     if (decision.framing.kind === 'tunnel' && next !== 'pause') this.#mode = 'stopped';
     else if (next === 'stop') this.#mode = 'stopped';
     else if (next === 'pause') this.#mode = 'paused';

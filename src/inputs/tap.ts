@@ -1,4 +1,4 @@
-import { newMessageId, nowNs, type Header, type Message, type ResponseMessage } from '../core/message.js';
+import { newMessageId, nowNs, type Header, type Message, type RawMessage, type RequestMessage, type ResponseMessage } from '../core/message.js';
 import { BodyCollector } from '../http1/body-collector.js';
 import { mayLeaveHttp, requestFraming, responseFraming, type BodyFraming } from '../http1/framing.js';
 import { isFramingError, FramingError } from '../http1/framing-errors.js';
@@ -6,7 +6,8 @@ import {
   parseRequestHead, parseRequestLine, parseResponseHead, parseStatusLine, type RequestHead, type ResponseHead,
 } from '../http1/head-parser.js';
 import { MAX_HEADER_BYTES, MAX_PENDING_REQUESTS, MAX_TRACKED_REQUESTS } from '../http1/limits.js';
-import { StreamParser, type AfterMessage } from '../http1/stream-parser.js';
+import { ownHead, rawHead, withRaw } from '../http1/raw.js';
+import { StreamParser, type AfterMessage, type HeadDecision } from '../http1/stream-parser.js';
 import type { Logger } from '../telemetry/logger.js';
 import { RateLimitedLog } from '../telemetry/logger.js';
 import { TAP, type Stats } from '../telemetry/stats.js';
@@ -86,7 +87,7 @@ class TapConnection implements ConnectionTap {
       {
         begin: () => (this.#requestStart = o.now()),
         head: (bytes) => this.#requestHead(bytes),
-        complete: (head, body, trailers) => this.#requestDone(head, body, trailers),
+        complete: (head, body, trailers, _framing, decision) => this.#requestDone(head, body, trailers, decision),
       },
       { maxHeaderBytes: MAX_HEADER_BYTES, skipLeadingEmptyLines: true, maxHeldBytes: heldCap, checkStartLine: parseRequestLine },
     );
@@ -94,7 +95,7 @@ class TapConnection implements ConnectionTap {
       {
         begin: () => (this.#responseStart = o.now()),
         head: (bytes) => this.#responseHead(bytes),
-        complete: (head, body, trailers, framing) => this.#responseDone(head, body, trailers, framing),
+        complete: (head, body, trailers, framing, decision) => this.#responseDone(head, body, trailers, framing, decision),
       },
       { maxHeaderBytes: MAX_HEADER_BYTES, skipLeadingEmptyLines: false, maxHeldBytes: 0, checkStartLine: parseStatusLine },
     );
@@ -151,10 +152,26 @@ class TapConnection implements ConnectionTap {
       countOnly,
     };
     this.#pending.push(this.#inHand);
-    return { head, framing, body: new BodyCollector(this.#o.maxBodyBytes, !countOnly) };
+    return countOnly
+      ? { head, framing, body: new BodyCollector(this.#o.maxBodyBytes, false) }
+      : this.#collect(head, framing, bytes);
   }
 
-  #requestDone(head: RequestHead, body: BodyCollector, trailers: Header[] | undefined): AfterMessage {
+  /**
+   * Where a copied message's bytes go. The head is kept as received (see ownHead). A
+   * Content-Length body is collected once and is both the raw and the decoded body; a
+   * chunked body is collected as received (framing included) and decoded only if someone
+   * reads `body` — the decoder still runs, counting only, to frame it and cap it.
+   * The cap (--copy-buffer-size) applies to the decoded size and to the bytes held.
+   */
+  #collect<H>(head: H, framing: BodyFraming, bytes: Buffer): HeadDecision<H> {
+    const cap = this.#o.maxBodyBytes;
+    const headBytes = ownHead(bytes);
+    if (framing.kind !== 'chunked') return { head, framing, body: new BodyCollector(cap, true), headBytes };
+    return { head, framing, body: new BodyCollector(cap, false), rawBody: new BodyCollector(cap, true), headBytes };
+  }
+
+  #requestDone(head: RequestHead, body: BodyCollector, trailers: Header[] | undefined, decision: HeadDecision<RequestHead>): AfterMessage {
     const ex = this.#inHand;
     this.#inHand = undefined;
     if (!ex) return 'continue'; // cannot happen: the head set it
@@ -163,16 +180,19 @@ class TapConnection implements ConnectionTap {
       ex.emitted = false;
       this.#o.stats.dropped(TAP, 'pipeline_depth');
       this.#o.warn.warn('pipeline_depth', 'tap-drop', { reason: 'pipeline_depth', depth: MAX_PENDING_REQUESTS, conn: this.#id });
-    } else if (body.overLimit) {
+    } else if (body.overLimit || decision.rawBody?.overLimit === true) {
       ex.emitted = false;
       this.#dropTooLarge('request', body.total);
     } else {
       ex.emitted = true;
-      this.#emit({
-        type: 'request', id: ex.id, startNs: ex.startNs,
-        method: head.method, target: head.target, version: head.version, headers: head.headers,
-        body: body.finish(), ...(trailers ? { trailers } : {}),
-      });
+      this.#emit(withRaw<RequestMessage>(
+        {
+          type: 'request', id: ex.id, startNs: ex.startNs,
+          method: head.method, target: head.target, version: head.version, headers: head.headers,
+          ...(trailers ? { trailers } : {}),
+        },
+        rawOf(head, [head.method, head.target, head.version], body, decision),
+      ));
       if (ex.early) this.#emit(ex.early);
     }
     ex.early = undefined;
@@ -183,21 +203,27 @@ class TapConnection implements ConnectionTap {
   #responseHead(bytes: Buffer) {
     const head = parseResponseHead(bytes);
     const framing = responseFraming(head, this.#pending[0]?.method);
-    return { head, framing, body: new BodyCollector(this.#o.maxBodyBytes, this.#o.captureResponses) };
+    if (!this.#o.captureResponses) return { head, framing, body: new BodyCollector(this.#o.maxBodyBytes, false) };
+    return this.#collect(head, framing, bytes);
   }
 
-  #responseDone(head: ResponseHead, body: BodyCollector, trailers: Header[] | undefined, framing: BodyFraming): AfterMessage {
+  #responseDone(
+    head: ResponseHead, body: BodyCollector, trailers: Header[] | undefined, framing: BodyFraming, decision: HeadDecision<ResponseHead>,
+  ): AfterMessage {
     // 1xx other than 101 are interim (e.g. 100 Continue): the final response follows for the same request.
     if (head.status < 200 && head.status !== 101) return 'continue';
     const ex = this.#pending.shift();
     if (ex && this.#o.captureResponses) {
-      if (body.overLimit) this.#dropTooLarge('response', body.total);
+      if (body.overLimit || decision.rawBody?.overLimit === true) this.#dropTooLarge('response', body.total);
       else if (ex.emitted !== false) {
-        const msg: ResponseMessage = {
-          type: 'response', id: ex.id, startNs: this.#responseStart, latencyNs: this.#responseStart - ex.startNs,
-          version: head.version, status: head.status, reason: head.reason, headers: head.headers,
-          body: body.finish(), ...(trailers ? { trailers } : {}),
-        };
+        const msg = withRaw<ResponseMessage>(
+          {
+            type: 'response', id: ex.id, startNs: this.#responseStart, latencyNs: this.#responseStart - ex.startNs,
+            version: head.version, status: head.status, reason: head.reason, headers: head.headers,
+            ...(trailers ? { trailers } : {}),
+          },
+          rawOf(head, [head.version, String(head.status), head.reason], body, decision),
+        );
         // A response to a dropped request is not emitted: that exchange is already counted once.
         if (ex.emitted) this.#emit(msg);
         else ex.early = msg;
@@ -256,4 +282,16 @@ class TapConnection implements ConnectionTap {
     this.#pending = [];
     this.#inHand = undefined;
   }
+}
+
+/** The raw side of a message the tap assembled (see TapConnection.#collect). */
+function rawOf<H extends RequestHead | ResponseHead>(
+  head: H, start: readonly [string, string, string], body: BodyCollector, decision: HeadDecision<H>,
+): RawMessage {
+  const chunked = decision.rawBody !== undefined;
+  return {
+    head: rawHead(decision.headBytes ?? Buffer.alloc(0), start, head),
+    body: chunked ? decision.rawBody.finish() : body.finish(),
+    chunked,
+  };
 }

@@ -1,4 +1,5 @@
-import type { Header, RequestMessage } from '../core/message.js';
+import { sameName, type Header, type RequestMessage } from '../core/message.js';
+import { requestBody, requestHead } from '../http1/serialize.js';
 
 /**
  * Turning a captured request into the request a shadow receives, and naming why a
@@ -106,22 +107,60 @@ export function buildShadowRequest(msg: RequestMessage, dest: Destination, prese
 }
 
 /**
+ * Fields that concern only production's own client connection (RFC 9110 §7.6.1), dropped
+ * from a copy because the copy travels on our pooled keep-alive connection:
+ * `Connection` (a `close` would make the shadow close our pool's connection) and the
+ * fields it lists, `Keep-Alive`, `Proxy-Connection`, `Upgrade` (a shadow must not switch
+ * our pooled connection to another protocol), and `Expect` (we send the whole body at once
+ * and do not wait for a 100 Continue).
+ */
+const CONNECTION_FIELDS = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'expect']);
+
+/**
  * The exact bytes a shadow receives for one copy — request line, header section and framed
  * body — ready to be written on a pooled keep-alive connection. This is the one seam between
  * "what a copy is" (the message, gor's Host rule, the user's modifiers) and "how it is sent"
  * (http-output.ts): the sender writes these buffers and nothing else.
+ *
+ * A copy is production's request as received, edited in place (README "What a shadow
+ * receives"): Host is the destination's unless preserved; the destination's path prefix
+ * goes before the target; the connection's own fields go (CONNECTION_FIELDS); an HTTP/1.0
+ * request line says HTTP/1.1, because our connection is a persistent HTTP/1.1 one (a 1.0
+ * request asks the shadow to close it after answering, and a 1.0 body is always
+ * Content-Length framed, so nothing else changes); a body stored without framing gets a
+ * Content-Length. The body is sent as received, chunked framing included.
  */
 export function shadowWireBytes(msg: RequestMessage, dest: Destination, preserveHost: boolean): Buffer[] {
-  const req = buildShadowRequest(msg, dest, preserveHost);
-  let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
-  for (let i = 0; i + 1 < req.headers.length; i += 2) head += `${req.headers[i]}: ${req.headers[i + 1]}\r\n`;
-  head += '\r\n';
-  const headBytes = Buffer.from(head, 'latin1');
-  return req.body && req.body.length > 0 ? [headBytes, req.body] : [headBytes];
+  let listed: Set<string> | undefined;
+  let host: string | undefined;
+  for (const h of msg.headers) {
+    if (sameName(h.name, 'connection')) {
+      for (const token of h.value.split(',')) {
+        const t = token.trim().toLowerCase();
+        if (t !== '' && t !== 'close' && t !== 'keep-alive' && t !== 'host') (listed ??= new Set()).add(t);
+      }
+    } else if (host === undefined && sameName(h.name, 'host')) host = h.value;
+  }
+  const drop = listed === undefined ? dropConnectionField : (lower: string) => CONNECTION_FIELDS.has(lower) || listed.has(lower);
+  const head = requestHead(msg, {
+    target: dest.prefix === '' ? msg.target : requestPath(msg.target, dest.prefix),
+    version: msg.version === 'HTTP/1.0' ? 'HTTP/1.1' : msg.version,
+    host: preserveHost && host !== undefined ? host : dest.host,
+    drop,
+    frameBody: true,
+  });
+  const body = requestBody(msg);
+  return body.length > 0 ? [head, body] : [head];
+}
+
+function dropConnectionField(lower: string): boolean {
+  return CONNECTION_FIELDS.has(lower);
 }
 
 /** Bytes a queued request holds, for the queue's byte bound (the body dominates). */
 export function estimateSize(msg: RequestMessage): number {
+  // From the raw bytes when there are some: reading `body` would decode a chunked body.
+  if (msg.raw) return 64 + msg.raw.head.bytes.length + msg.raw.body.length;
   let n = 64 + msg.method.length + msg.target.length + msg.body.length;
   for (const h of msg.headers) n += h.name.length + h.value.length + 4;
   return n;

@@ -3,7 +3,7 @@
  * parsed RequestMessage instead of raw bytes. Each function notes where it follows gor.
  */
 import type { Header, RequestMessage } from '../core/message.js';
-import { sameName } from '../core/message.js';
+import { sameName, withChanges } from '../core/message.js';
 
 /**
  * gor's `proto.Header`: the FIRST field whose name matches case-insensitively, its value
@@ -33,16 +33,16 @@ export function gorSetHeader(req: RequestMessage, name: string, value: string): 
   const headers = req.headers;
   let i = 0;
   while (i < headers.length && !sameName(headers[i]!.name, name)) i++;
-  if (i === headers.length) return { ...req, headers: [{ name, value }, ...headers] };
+  if (i === headers.length) return withChanges(req, { headers: [{ name, value }, ...headers] });
   const found = headers[i]!;
   if (found.value === value) return req;
   const next = headers.slice();
   next[i] = { name: found.name, value };
-  return { ...req, headers: next };
+  return withChanges(req, { headers: next });
 }
 
 export function withTarget(req: RequestMessage, target: string): RequestMessage {
-  return target === req.target ? req : { ...req, target };
+  return target === req.target ? req : withChanges(req, { target });
 }
 
 /**
