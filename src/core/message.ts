@@ -93,8 +93,9 @@ export type Message = RequestMessage | ResponseMessage;
  * only the changed lines re-emitted; a plain spread would drop them (`raw` is not enumerable).
  */
 export function withChanges<M extends Message>(msg: M, patch: Partial<Omit<M, 'type' | 'body' | 'raw'>>): M {
-  const next = Object.create(Object.getPrototypeOf(msg) as object, Object.getOwnPropertyDescriptors(msg)) as M;
-  return Object.assign(next, patch);
+  const props: PropertyDescriptorMap = Object.getOwnPropertyDescriptors(msg);
+  for (const [key, value] of Object.entries(patch)) props[key] = { value, writable: true, enumerable: true, configurable: true };
+  return Object.create(Object.getPrototypeOf(msg) as object, props) as M;
 }
 
 /** GoReplay's payload type digit for a message. */

@@ -53,9 +53,14 @@ test('responses: HEAD/204/304 bodiless, read-until-close without framing, chunke
   assert.ok(noReason.ok && noReason.message.status === 204 && noReason.message.reason === '');
 });
 
-test('serializeRequest replaces chunked with a correct Content-Length, in place, keeping case and order', () => {
-  const m = req('POST /t HTTP/1.1\r\nhost: a\r\nTransfer-Encoding: chunked\r\nX-After: 1\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\n\r\n');
-  assert.equal(serializeRequest(m).toString('latin1'), 'POST /t HTTP/1.1\r\nhost: a\r\nContent-Length: 5\r\nX-After: 1\r\n\r\nabcde');
+// Issue 8: a message read from bytes is written back as those bytes (chunk framing and
+// trailers as received); only a message built in code (a spread drops `raw`) is re-framed.
+test('serializeRequest writes a parsed chunked request as received; a built one gets a correct Content-Length in place', () => {
+  const wire = 'POST /t HTTP/1.1\r\nhost: a\r\nTransfer-Encoding: chunked\r\nX-After: 1\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\n\r\n';
+  const m = req(wire);
+  assert.equal(serializeRequest(m).toString('latin1'), wire);
+  assert.equal(m.body.toString(), 'abcde', 'the decoded body is still there');
+  assert.equal(serializeRequest({ ...m }).toString('latin1'), 'POST /t HTTP/1.1\r\nhost: a\r\nContent-Length: 5\r\nX-After: 1\r\n\r\nabcde');
 });
 
 test('serializeRequest fixes a stale Content-Length and keeps bodiless messages bodiless', () => {
@@ -66,13 +71,15 @@ test('serializeRequest fixes a stale Content-Length and keeps bodiless messages 
   assert.equal(serializeRequest({ ...g, body: Buffer.from('zz') }).toString(), 'GET /y HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nzz');
 });
 
-test('serializeResponse keeps a HEAD/304 Content-Length, converts chunked', () => {
+test('serializeResponse keeps a HEAD/304 Content-Length; a parsed chunked response stays chunked, a built one is converted', () => {
   const head = parseResponseBytes(latin1('HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n'), { ...rmeta, requestMethod: 'HEAD' });
   assert.ok(head.ok);
   assert.equal(serializeResponse(head.message).toString(), 'HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n');
   const ch = parseResponseBytes(latin1('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'), rmeta);
   assert.ok(ch.ok);
-  assert.equal(serializeResponse(ch.message).toString(), 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc');
+  assert.equal(serializeResponse(ch.message).toString(), 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+  assert.equal(ch.message.body.toString(), 'abc');
+  assert.equal(serializeResponse({ ...ch.message }).toString(), 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc');
 });
 
 test('parse → serialize → parse is stable over the request corpus', () => {

@@ -70,7 +70,9 @@ test('error kinds come from the code of the error or its causes', () => {
   for (const [err, kind] of cases) assert.equal(classifyError(err), kind, String(err));
 });
 
-test('shadowWireBytes: the request line, Host first, the kept fields and a framed body, as one write', async () => {
+// Issue 8: fields are edited in place now (no Host moved first); a message built in code
+// (no raw bytes) has its de-chunked body framed by a Content-Length where its TE was.
+test('shadowWireBytes: a message built in code: the request line, Host in place, TE → Content-Length in place, the body', async () => {
   const { shadowWireBytes } = await import('../../src/outputs/http-request.js');
   const msg = request('/a?b=1', {
     method: 'POST',
@@ -82,5 +84,5 @@ test('shadowWireBytes: the request line, Host first, the kept fields and a frame
     ],
   });
   const wire = Buffer.concat(shadowWireBytes(msg, parseDestination('http://shadow:8080/pre'), false)).toString('latin1');
-  assert.equal(wire, 'POST /pre/a?b=1 HTTP/1.1\r\nHost: shadow:8080\r\nX-Id: 7\r\nContent-Length: 5\r\n\r\nhello');
+  assert.equal(wire, 'POST /pre/a?b=1 HTTP/1.1\r\nHost: shadow:8080\r\nContent-Length: 5\r\nX-Id: 7\r\n\r\nhello');
 });
