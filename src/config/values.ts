@@ -170,7 +170,8 @@ export function parseRateLimit(raw: string): RateLimit {
   const pct = /^(\d+)%$/.exec(s);
   if (pct) {
     const n = Number(pct[1]);
-    if (n < 1 || n > 100) throw new ValueError(`"|${raw}" is out of range`, 'a sampling percentage is 1% to 100%, e.g. |10%');
+    // |0% is accepted as gor does (it sends nothing): people switch a destination off without deleting its line.
+    if (n > 100) throw new ValueError(`"|${raw}" is out of range`, 'a sampling percentage is 0% (off) to 100%, e.g. |10%');
     return { kind: 'percent', n };
   }
   if (/^\d+$/.test(s)) {

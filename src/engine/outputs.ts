@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js';
-import type { Output } from '../core/output.js';
+import type { Output, RateLimit } from '../core/output.js';
 import type { RequestMessage, ResponseMessage } from '../core/message.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Stats } from '../telemetry/stats.js';
@@ -17,12 +17,21 @@ export interface OutputDeps {
   onShadowResponse?: (resp: ResponseMessage, req: RequestMessage) => void;
 }
 
+function isSwitchedOff(limit: RateLimit | undefined): boolean {
+  return limit?.kind === 'percent' && limit.n === 0;
+}
+
 /** Builds every output the configuration names, in a stable order: http, file, stdout, null. */
 export function createOutputs(config: Config, deps: OutputDeps): Output[] {
   const { stats, log } = deps;
   const outputs: Output[] = [];
   const http = config.outputHttp;
   for (const dest of config.httpOutputs) {
+    if (isSwitchedOff(dest.limit)) {
+      // gor sends nothing to 'URL|0%'; we say so once and build no connection, queue or counter for it.
+      log.info('output-off', { output: dest.url, limit: '0%', note: 'sampling 0% sends nothing to this destination' });
+      continue;
+    }
     outputs.push(
       createHttpOutput(
         {

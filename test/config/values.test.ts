@@ -57,6 +57,8 @@ test("--output-http values: URL, URL|N per second, URL|N% sampling, gor's bare h
   assert.deepEqual(parseHttpOutput('http://10.0.0.5:8080/prefix|10'), { url: 'http://10.0.0.5:8080/prefix', limit: { kind: 'per-second', n: 10 } });
   assert.deepEqual(parseHttpOutput('https://s.example|10%'), { url: 'https://s.example/', limit: { kind: 'percent', n: 10 } });
   assert.deepEqual(parseHttpOutput('staging.com'), { url: 'http://staging.com/' });
+  // gor accepts |0% and sends nothing: the way people switch a destination off (issue 8).
+  assert.deepEqual(parseHttpOutput('https://s.example|0%'), { url: 'https://s.example/', limit: { kind: 'percent', n: 0 } });
   for (const bad of ['', 'ftp://x.example', 'https://', 'https://x|ten', 'https://x|0', 'https://x|150%', 'https://x|10%%', 'http://[bad']) {
     assert.throws(() => parseHttpOutput(bad), ValueError, bad);
   }
