@@ -116,6 +116,9 @@ export function buildShadowRequest(msg: RequestMessage, dest: Destination, prese
  */
 const CONNECTION_FIELDS = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'expect']);
 
+/** Connection options that are not field names to drop: the body's framing and Host must stay whatever Connection says. */
+const NEVER_LISTED = new Set(['close', 'keep-alive', 'host', 'content-length', 'transfer-encoding']);
+
 /**
  * The exact bytes a shadow receives for one copy — request line, header section and framed
  * body — ready to be written on a pooled keep-alive connection. This is the one seam between
@@ -137,7 +140,7 @@ export function shadowWireBytes(msg: RequestMessage, dest: Destination, preserve
     if (sameName(h.name, 'connection')) {
       for (const token of h.value.split(',')) {
         const t = token.trim().toLowerCase();
-        if (t !== '' && t !== 'close' && t !== 'keep-alive' && t !== 'host') (listed ??= new Set()).add(t);
+        if (t !== '' && !NEVER_LISTED.has(t)) (listed ??= new Set()).add(t);
       }
     } else if (host === undefined && sameName(h.name, 'host')) host = h.value;
   }
