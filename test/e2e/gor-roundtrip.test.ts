@@ -172,10 +172,11 @@ test('record live traffic with the wrapper, check the .gor file, replay it to a 
       const parsed = parseRawRequest(req.payload);
       assert.equal(sha256(parsed.body), sha256(s.body), `${s.target}: recorded body`);
       for (const [k, v] of Object.entries(s.headers)) assert.ok(parsed.headers.includes(`${k}: ${v}`), `${s.target}: recorded header ${k}`);
-      // chunked coding is removed in the record, and the length says so
+      // Issue 8: the record is the request as received, so a chunked body stays chunk-framed
+      // (as gor stores it); the body check above decoded it.
       if (s.chunks) {
-        assert.ok(!parsed.headers.some((h) => /^transfer-encoding:/i.test(h)), 'no Transfer-Encoding in the stored request');
-        assert.ok(parsed.headers.some((h) => h.toLowerCase() === `content-length: ${s.body.length}`), 'Content-Length of the decoded body');
+        assert.ok(parsed.headers.some((h) => /^transfer-encoding: chunked$/i.test(h)), 'Transfer-Encoding kept in the stored request');
+        assert.ok(!parsed.headers.some((h) => /^content-length:/i.test(h)), 'no Content-Length added');
       }
       const resp = responses.find((r) => r.id === req.id);
       assert.ok(resp, `${s.target}: the response is stored under the request's id`);
@@ -199,7 +200,9 @@ test('record live traffic with the wrapper, check the .gor file, replay it to a 
       for (const got of [fromLive, fromReplay]) {
         assert.equal(got.bodySha, sha256(s.body), `${s.target}: body`);
         assert.equal(got.bodyLength, s.body.length);
-        if (s.body.length > 0 || s.chunks) assert.equal(got.headers['content-length'], String(s.body.length));
+        // A chunked request may reach the shadow chunked as received (issue 8) or length-framed.
+        if (s.chunks) assert.ok(got.headers['transfer-encoding'] === 'chunked' || got.headers['content-length'] === String(s.body.length), `${s.target}: framing`);
+        else if (s.body.length > 0) assert.equal(got.headers['content-length'], String(s.body.length));
         for (const [k, v] of Object.entries(s.headers)) assert.equal(got.headers[k.toLowerCase()], v, `${s.target}: header ${k}`);
       }
       assert.deepEqual(headerBag(fromReplay.rawHeaders), headerBag(fromLive.rawHeaders), `${s.target}: replayed headers = live-mirrored headers (modulo Host)`);
@@ -248,14 +251,14 @@ for (const name of ['capture-v0.10.1.gor', 'trio-capture-gor-v0.10.1.gor']) {
         assert.equal(dest.received.length, expected.length, run.stderr);
         for (const e of expected) {
           const got = findReceived(dest.received, e.method, e.target);
-          assert.equal(got.bodySha, sha256(e.body), `${e.method} ${e.target}: body (chunk framing removed)`);
+          assert.equal(got.bodySha, sha256(e.body), `${e.method} ${e.target}: body (decoded by the shadow)`);
           assert.equal(got.bodyLength, e.body.length);
           assert.deepEqual(headerBag(got.rawHeaders), headerBag(rawHeaderPairs(e.headers)), `${e.method} ${e.target}: headers as recorded`);
           const recordedHost = e.headers.find((h) => /^host:/i.test(h))!.slice(5).trim();
           assert.equal(got.headers.host, keepHost ? recordedHost : `127.0.0.1:${dest.port}`);
+          // Issue 8: a copy is sent as recorded, chunk-framed (a sender that re-frames it must give the right length).
           if (e.headers.some((h) => /^transfer-encoding:\s*chunked/i.test(h))) {
-            assert.equal(got.headers['transfer-encoding'], undefined, 'sent with a length, not re-chunked');
-            assert.equal(got.headers['content-length'], String(e.body.length));
+            assert.ok(got.headers['transfer-encoding'] === 'chunked' || got.headers['content-length'] === String(e.body.length), 'framing');
           }
         }
       }
