@@ -1,0 +1,33 @@
+/**
+ * Issue 8: the middleware gets the raw payload — the request as received, chunk framing,
+ * odd whitespace and empty values included — and a message it hands back is sent and
+ * stored as those bytes.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import type { Message, RequestMessage } from '../../src/core/message.js';
+import { createMiddleware } from '../../src/gor/middleware.js';
+import { parseRequestBytes, serializeRequest } from '../../src/http1/index.js';
+import { Stats } from '../../src/telemetry/stats.js';
+import { memoryLog, until } from './helpers.js';
+
+const ECHO = fileURLToPath(new URL('../fixtures/middleware/echo.js', import.meta.url));
+const WIRE = 'POST /m HTTP/1.1\r\nHost: app\r\nX-Odd:   v  \r\nCookie:\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nX-T: 1\r\n\r\n';
+
+test('a pass-through middleware gets and gives back the payload as received', async () => {
+  const parsed = parseRequestBytes(Buffer.from(WIRE, 'latin1'), { id: 'abc123', startNs: 1_700_000_000_000_000_000n });
+  assert.ok(parsed.ok);
+  const got: Message[] = [];
+  const mw = createMiddleware({ command: `'${process.execPath}' '${ECHO}'`, pendingTimeoutMs: 2000 }, { stats: new Stats(), log: memoryLog(), onMessage: (m) => got.push(m) });
+  try {
+    mw.offer(parsed.message);
+    await until(() => got.length === 1, 'the echoed request');
+  } finally {
+    await mw.close(1000);
+  }
+  const back = got[0] as RequestMessage;
+  assert.equal(back.id, 'abc123');
+  assert.equal(serializeRequest(back).toString('latin1'), WIRE);
+  assert.equal(back.body.toString(), 'abc');
+});
