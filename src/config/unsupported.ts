@@ -41,7 +41,7 @@ export const UNSUPPORTED: readonly Unsupported[] = [
   },
   {
     names: ['prettify-http'],
-    why: 'copies are already handed on with chunked transfer coding removed; gzip bodies are mirrored exactly as the client sent them',
+    why: "copies are production's bytes, chunked and gzip bodies exactly as the client sent them; decoding them would make the copy a different request",
     instead: 'use --output-stdout and decode bodies with your own tools',
   },
   {
