@@ -219,7 +219,7 @@ export const FLAGS: readonly Flag[] = [
     metavar: 'URL[|N|N%]',
     repeatable: true,
     group: 'http',
-    help: "Mirror requests to this HTTP(S) destination. 'URL|10' caps it at 10 requests/s, 'URL|10%' sends a random 10%. A bare host means http://.",
+    help: "Mirror requests to this HTTP(S) destination. 'URL|10' caps it at 10 requests/s, 'URL|10%' sends a random 10%, 'URL|0%' nothing (switched off). A bare host means http://.",
     apply: (cfg, v) => cfg.httpOutputs.push(v),
   }),
   flag({
