@@ -111,12 +111,12 @@ export interface OutputHttpSettings {
 export interface OutputFileSettings {
   /** Append to an existing file instead of starting a new chunk. */
   append: boolean;
-  /** Start a new chunk when the current file reaches this size (gor default 32 MiB). */
-  sizeLimitBytes?: number;
-  /** Stop writing once a file reaches this size (gor default 1 TiB). */
-  maxSizeBytes?: number;
-  /** Messages buffered for the file writer (gor default 256). */
-  queueLimit?: number;
+  /** Start a new chunk when the current file reaches this size (gor default 32 MiB; 0 = none). */
+  sizeLimitBytes: number;
+  /** Stop writing once the output has written this much in all (gor default 1 TiB; 0 = none). */
+  maxSizeBytes: number;
+  /** Records per chunk: start a new chunk after this many (gor default 256; 0 = none). */
+  queueLimit: number;
   /** Flush buffered writes at least this often (gor default 1s). */
   flushIntervalMs: number;
 }
@@ -177,7 +177,7 @@ export function baseConfig(): Config {
       responseBufferBytes: 0,
     },
     fileOutputs: [],
-    outputFile: { append: false, flushIntervalMs: 0 },
+    outputFile: { append: false, flushIntervalMs: 0, sizeLimitBytes: 0, maxSizeBytes: 0, queueLimit: 0 },
     outputStdout: false,
     outputNull: false,
     splitOutput: false,

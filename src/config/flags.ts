@@ -324,7 +324,7 @@ export const FLAGS: readonly Flag[] = [
     type: sizeType,
     default: '32mb',
     group: 'file',
-    help: 'Start a new chunk when the file reaches this size.',
+    help: 'Start a new chunk when the file reaches this size (0: no limit).',
     apply: (cfg, v) => (cfg.outputFile.sizeLimitBytes = v),
   }),
   flag({
@@ -332,15 +332,15 @@ export const FLAGS: readonly Flag[] = [
     type: sizeType,
     default: '1tb',
     group: 'file',
-    help: 'Stop writing once the output reaches this size.',
+    help: 'Stop writing to this output once it has written this much in all chunks (0: no limit); later copies are dropped as size_limit.',
     apply: (cfg, v) => (cfg.outputFile.maxSizeBytes = v),
   }),
   flag({
     name: 'output-file-queue-limit',
-    type: intType({ min: 1, example: '256' }),
+    type: intType({ min: 0, example: '256' }),
     default: '256',
     group: 'file',
-    help: 'Copies buffered for the file writer before new ones are dropped.',
+    help: 'Records per chunk: start a new chunk after this many, as gor does (0: no limit; ignored with --output-file-append).',
     apply: (cfg, v) => (cfg.outputFile.queueLimit = v),
   }),
   flag({
@@ -349,7 +349,10 @@ export const FLAGS: readonly Flag[] = [
     default: '1s',
     group: 'file',
     help: 'Flush buffered writes at least this often.',
-    apply: (cfg, v) => (cfg.outputFile.flushIntervalMs = v),
+    apply: (cfg, v) => {
+      if (v === 0) throw new ValueError('0 would flush in a busy loop', 'use a positive duration, e.g. 1s');
+      cfg.outputFile.flushIntervalMs = v;
+    },
   }),
   flag({
     name: 'output-stdout',
@@ -560,6 +563,31 @@ export const FLAGS: readonly Flag[] = [
 ];
 
 /** Every name and alias → its flag. */
+// ---- Output bounds gor has no flag for ----
+/**
+ * The queue bounds and timings of the outputs that no flag sets, kept here beside the flag
+ * defaults so that every output default has one home (outputs take them all as required
+ * options; engine/outputs.ts passes them).
+ */
+export const OUTPUT_INTERNALS = {
+  /** Records waiting for the disk. */
+  fileQueue: { maxItems: 100_000, maxBytes: 64 * 1024 * 1024 },
+  /** Records waiting for a slow reader of stdout. */
+  stdoutQueue: { maxItems: 10_000, maxBytes: 16 * 1024 * 1024 },
+  /** --output-null delivers every turn; the bound only caps one burst. */
+  nullQueue: { maxItems: 10_000, maxBytes: 64 * 1024 * 1024 },
+  middleware: {
+    /** Lines waiting for the child's stdin (gor's channel holds 1000). */
+    queue: { maxItems: 1000, maxBytes: 32 * 1024 * 1024 },
+    /** A message not echoed within this time is counted `middleware_dropped`. */
+    pendingTimeoutMs: 10_000,
+    maxPending: 10_000,
+    /** Restart backoff after the child exits: doubled per consecutive crash. */
+    restartDelayMs: 100,
+    maxRestartDelayMs: 30_000,
+  },
+} as const;
+
 export const FLAG_BY_NAME: ReadonlyMap<string, { flag: Flag; alias?: Alias }> = (() => {
   const m = new Map<string, { flag: Flag; alias?: Alias }>();
   for (const f of FLAGS) {

@@ -17,7 +17,8 @@ export type DropReason =
   | 'unsafe_payload' // the payload cannot be stored in this format (e.g. contains gor's separator)
   | 'shutdown' // still queued when the flush deadline ran out
   | 'pipeline_depth' // a client pipelined more unanswered requests on one connection than the tap copies (256)
-  | 'destination_down' // the destination's circuit is open after repeated refused/reset/dns/tls failures
+  | 'destination_down' // the destination's circuit is open after repeated refused/reset/dns/tls failures, or its stream broke (EPIPE)
+  | 'size_limit' // the file output has written --output-file-max-size-limit bytes: gor stops writing there
   | 'mirror_error' // an exception in mirroring code (counted as an error too)
   | 'paused'; // an operator paused the destination at runtime (admin control API)
 

@@ -6,10 +6,10 @@ import { startStatsReporter } from '../telemetry/reporter.js';
 import { compileModifiers, type Pipeline } from '../pipeline/index.js';
 import { FanOut } from '../outputs/fan-out.js';
 import { createTap } from '../inputs/tap.js';
-import { createMiddleware, type Middleware } from '../gor/middleware.js';
+import { createMiddleware } from '../gor/middleware.js';
 import type { Mirror } from '../modes/mirror.js';
 import { Router } from './router.js';
-import { createOutputs } from './outputs.js';
+import { createOutputs, middlewareOptions } from './outputs.js';
 import { DestinationGate } from './destination-gate.js';
 import { adminConfigured, startAdmin, type AdminSurface } from '../admin/index.js';
 
@@ -43,13 +43,13 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   const { log } = deps;
   const stats = deps.stats ?? new Stats();
 
-  let middleware: Middleware | undefined;
+  let middleware: FanOut | undefined;
   const outputs = createOutputs(config, {
     stats,
     log,
     pipelineSetsHost: pipeline.setsHost,
     // Shadow responses (gor type 3) go to the middleware when there is one, else to the
-    // other outputs (a file output records them).
+    // other outputs (a file or stdout output records them).
     onShadowResponse: (resp) => (middleware ? middleware.offer(resp) : fanOut.offer(resp)),
   });
   // Runtime control (admin): a gate in front of each output; without an admin surface the
@@ -60,12 +60,11 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   const router = new Router(pipeline, fanOut, { stats, log });
 
   if (config.middleware) {
-    middleware = createMiddleware(
-      { command: config.middleware, sendReplayedResponses: config.outputHttp.trackResponses },
-      { stats, log, onMessage: (msg) => router.route(msg) },
-    );
+    // Behind a fan-out of one, like every output: its refusals are counted and logged the same way.
+    const child = createMiddleware(middlewareOptions(config, config.middleware), { stats, log, onMessage: (msg) => router.route(msg) });
+    middleware = new FanOut([child], { stats, log });
   }
-  const input = middleware ? (msg: Message) => void middleware!.offer(msg) : (msg: Message) => router.route(msg);
+  const input = middleware ? (msg: Message) => middleware!.offer(msg) : (msg: Message) => router.route(msg);
 
   // Responses are copied only when someone keeps them: files/stdout record them, the
   // middleware protocol carries them. HTTP shadows never need the app's responses.

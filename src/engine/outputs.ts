@@ -1,10 +1,12 @@
 import type { Config } from '../config/index.js';
+import { OUTPUT_INTERNALS } from '../config/flags.js';
+import type { MiddlewareOptions } from '../gor/middleware.js';
 import type { Output, RateLimit } from '../core/output.js';
 import type { RequestMessage, ResponseMessage } from '../core/message.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Stats } from '../telemetry/stats.js';
 import { createHttpOutput } from '../outputs/http-output.js';
-import { createFileOutput } from '../outputs/file-output.js';
+import { createFileOutput, type FileOutputOptions } from '../outputs/file-output.js';
 import { createStdoutOutput } from '../outputs/stdout-output.js';
 import { createNullOutput } from '../outputs/null-output.js';
 
@@ -50,21 +52,27 @@ export function createOutputs(config: Config, deps: OutputDeps): Output[] {
       ),
     );
   }
-  for (const file of config.fileOutputs) {
-    outputs.push(
-      createFileOutput(
-        {
-          pathTemplate: file.pathTemplate,
-          append: config.outputFile.append,
-          sizeLimitBytes: config.outputFile.sizeLimitBytes,
-          queueLimit: config.outputFile.queueLimit,
-          flushIntervalMs: config.outputFile.flushIntervalMs,
-        },
-        { stats, log },
-      ),
-    );
-  }
-  if (config.outputStdout) outputs.push(createStdoutOutput({}, { stats, log }));
-  if (config.outputNull) outputs.push(createNullOutput({ stats }));
+  for (const file of config.fileOutputs) outputs.push(createFileOutput(fileOutputOptions(config, file.pathTemplate), { stats, log }));
+  if (config.outputStdout) outputs.push(createStdoutOutput(OUTPUT_INTERNALS.stdoutQueue, { stats, log, stream: process.stdout }));
+  if (config.outputNull) outputs.push(createNullOutput(OUTPUT_INTERNALS.nullQueue, { stats, log }));
   return outputs;
+}
+
+/** A file output's options: every one from the configuration (the flag table's defaults) or OUTPUT_INTERNALS. */
+export function fileOutputOptions(config: Config, pathTemplate: string): FileOutputOptions {
+  const f = config.outputFile;
+  return {
+    pathTemplate,
+    append: f.append,
+    sizeLimitBytes: f.sizeLimitBytes,
+    queueLimit: f.queueLimit,
+    maxSizeBytes: f.maxSizeBytes,
+    flushIntervalMs: f.flushIntervalMs,
+    queue: OUTPUT_INTERNALS.fileQueue,
+  };
+}
+
+/** The middleware's options: the command and track-response from the configuration, the rest from OUTPUT_INTERNALS. */
+export function middlewareOptions(config: Config, command: string): MiddlewareOptions {
+  return { ...OUTPUT_INTERNALS.middleware, command, sendReplayedResponses: config.outputHttp.trackResponses };
 }

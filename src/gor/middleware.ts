@@ -1,7 +1,8 @@
 import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
 import type { Message } from '../core/message.js';
-import { ACCEPTED, dropped, type DropReason, type OfferResult } from '../core/output.js';
-import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
+import type { Output } from '../core/output.js';
+import { QueuedOutput, type Admission, type QueueBounds } from '../outputs/queued-output.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { Stats } from '../telemetry/stats.js';
 import { encodeMetaLine, parseMetaLine } from './codec.js';
 import { splitCommandLine } from './command-line.js';
@@ -12,28 +13,27 @@ import { messageToRecord, recordToMessage } from './records.js';
  * gor's middleware protocol (middleware.go, goreplay_middleware): for every message we
  * write one line to the child's stdin — hex of `TYPE ID TS LATENCY\n` + raw HTTP — and
  * the child writes back, in the same format, the messages to keep (possibly modified).
- * A request it does not echo is dropped by the middleware.
  *
  * Unlike gor (which log.Fatal's when the middleware dies and blocks when it stops
- * reading), this never stalls the caller: writes go through a bounded queue, a dead child
- * is restarted with backoff, and every copy that does not come back is counted.
+ * reading), this never stalls the caller: it is a queued output (outputs/queued-output.ts)
+ * whose sink is the child's stdin, a dead child is restarted with backoff, and every copy
+ * is counted once: echoed back (`mirrored`), not echoed in time or echoed unparsable
+ * (`middleware_dropped`), lost with the child (`middleware_unavailable`), or `shutdown`.
  */
 export interface MiddlewareOptions {
   /** --middleware: split shell-free (quotes respected) and spawned without a shell. */
   readonly command: string;
-  /** Lines waiting for the child's stdin when it is slow (default 1000, gor's channel size). */
-  readonly queueLen?: number;
-  /** Bytes (hex) waiting for stdin (default 32 MiB). */
-  readonly maxQueueBytes?: number;
+  /** Lines waiting for the child's stdin when it is slow, by count and bytes (hex). */
+  readonly queue: QueueBounds;
   /** Also send type 3 (replayed responses): set when the HTTP output tracks responses. */
-  readonly sendReplayedResponses?: boolean;
-  /** A request not echoed within this time is counted `middleware_dropped` (default 10 s). */
-  readonly pendingTimeoutMs?: number;
-  /** At most this many requests awaiting their echo (default 10 000); the oldest ages out first. */
-  readonly maxPending?: number;
-  /** Restart backoff: first delay, doubled per consecutive crash up to the max (default 100 ms … 30 s). */
-  readonly restartDelayMs?: number;
-  readonly maxRestartDelayMs?: number;
+  readonly sendReplayedResponses: boolean;
+  /** A message not echoed within this time is counted `middleware_dropped`. */
+  readonly pendingTimeoutMs: number;
+  /** At most this many messages awaiting their echo; the oldest ages out first. */
+  readonly maxPending: number;
+  /** Restart backoff: first delay, doubled per consecutive crash up to the max. */
+  readonly restartDelayMs: number;
+  readonly maxRestartDelayMs: number;
 }
 
 export interface MiddlewareDeps {
@@ -45,122 +45,107 @@ export interface MiddlewareDeps {
   readonly now?: () => number;
 }
 
-export interface Middleware {
-  readonly name: string;
-  /** Whether offer() sends this message to the child (otherwise it passes straight to onMessage). */
-  wants(msg: Message): boolean;
-  offer(msg: Message): OfferResult;
-  close(graceMs: number): Promise<void>;
-}
+export type Middleware = Output;
 
-type State = 'running' | 'down' | 'closing' | 'closed';
+interface Line {
+  readonly line: Buffer;
+  /** type + id: what the echo is matched on (a request and its response share the id). */
+  readonly key: string;
+}
 
 const MAX_LINE_BYTES = 128 * 1024 * 1024;
 const MAX_STDERR_LINE = 4096;
+/** After stdin is closed at shutdown, how long the child gets to exit before SIGKILL. */
+const KILL_AFTER_MS = 200;
 
 export function createMiddleware(opts: MiddlewareOptions, deps: MiddlewareDeps): Middleware {
+  for (const [k, v] of [
+    ['pendingTimeoutMs', opts.pendingTimeoutMs],
+    ['maxPending', opts.maxPending],
+    ['restartDelayMs', opts.restartDelayMs],
+    ['maxRestartDelayMs', opts.maxRestartDelayMs],
+  ] as const) {
+    if (!(v > 0)) throw new RangeError(`middleware: ${k} must be positive, got ${v}`);
+  }
   const argv = splitCommandLine(opts.command);
   return new MiddlewareProcess(opts, deps, argv);
 }
 
-class MiddlewareProcess implements Middleware {
-  readonly name = 'middleware';
+const keyOf = (type: string, id: string) => `${type} ${id}`;
+
+class MiddlewareProcess extends QueuedOutput<Line> {
   readonly #opts: MiddlewareOptions;
   readonly #deps: MiddlewareDeps;
   readonly #argv: string[];
   readonly #now: () => number;
-  readonly #warn: RateLimitedLog;
-  #state: State = 'down';
+  #running = false;
   #child: ChildProcess | undefined;
-  /** Lines waiting for stdin; `id` is set for requests (tracked in #pending once written). */
-  #queue: Array<{ line: Buffer; id?: string }> = [];
-  #queueBytes = 0;
   #waitingDrain = false;
-  /** Request id → when it was written; Map order is age order. */
+  /** Echo key → when it was written; Map order is age order. Each entry is one copy in flight. */
   #pending = new Map<string, number>();
   #crashes = 0;
+  #restarts = 0;
+  #badLines = 0;
   #startedAt = 0;
   #restartTimer: NodeJS.Timeout | undefined;
-  #sweepTimer: NodeJS.Timeout;
+  readonly #sweepTimer: NodeJS.Timeout;
   #exited: Promise<void> = Promise.resolve();
   #stderrSecond = 0;
   #stderrCount = 0;
 
   constructor(opts: MiddlewareOptions, deps: MiddlewareDeps, argv: string[]) {
+    super('middleware', opts.queue, deps);
     this.#opts = opts;
     this.#deps = deps;
     this.#argv = argv;
     this.#now = deps.now ?? Date.now;
-    this.#warn = new RateLimitedLog(deps.log, 1000, this.#now);
-    deps.stats.gauge(this.name, 'queue_depth', () => this.#queue.length);
     deps.stats.gauge(this.name, 'pending', () => this.#pending.size);
-    const timeout = opts.pendingTimeoutMs ?? 10_000;
+    // Not copies, so not in seen = mirrored + dropped + errors: the child's own health.
+    deps.stats.gauge(this.name, 'restarts', () => this.#restarts);
+    deps.stats.gauge(this.name, 'bad_lines', () => this.#badLines);
+    const timeout = opts.pendingTimeoutMs;
     this.#sweepTimer = setInterval(() => this.#sweep(), Math.max(10, Math.min(1000, timeout / 2)));
     this.#sweepTimer.unref();
     this.#start();
   }
 
   wants(msg: Message): boolean {
-    return msg.type !== 'replayed-response' || this.#opts.sendReplayedResponses === true;
+    return msg.type !== 'replayed-response' || this.#opts.sendReplayedResponses;
   }
 
-  offer(msg: Message): OfferResult {
-    try {
-      if (!this.wants(msg)) {
-        this.#deps.onMessage(msg);
-        return ACCEPTED;
-      }
-      if (this.#state === 'closing' || this.#state === 'closed') return this.#drop('shutdown');
-      if (this.#state !== 'running' || !this.#child?.stdin?.writable) return this.#drop('middleware_unavailable');
-      const rec = messageToRecord(msg);
-      const line = Buffer.from(Buffer.concat([encodeMetaLine(rec), rec.payload]).toString('hex') + '\n', 'latin1');
-      if (this.#waitingDrain || this.#queue.length > 0) {
-        if (this.#queue.length >= (this.#opts.queueLen ?? 1000) || this.#queueBytes + line.length > (this.#opts.maxQueueBytes ?? 32 * 1024 * 1024)) {
-          return this.#drop('middleware_unavailable', 'queue_full');
-        }
-        this.#queue.push(msg.type === 'request' ? { line, id: msg.id } : { line });
-        this.#queueBytes += line.length;
-      } else {
-        if (msg.type === 'request') this.#track(msg.id);
-        if (!this.#child.stdin.write(line)) this.#waitingDrain = true;
-      }
-      this.#deps.stats.seen(this.name);
-      return ACCEPTED;
-    } catch (err) {
-      this.#deps.stats.error(this.name, 'mirror_error');
-      this.#warn.warn('bug', 'middleware-error', { error: (err as Error).message });
-      return dropped('mirror_error');
-    }
+  protected admit(msg: Message): Admission<Line> {
+    if (!this.#running) return 'middleware_unavailable';
+    const rec = messageToRecord(msg);
+    const line = Buffer.from(Buffer.concat([encodeMetaLine(rec), rec.payload]).toString('hex') + '\n', 'latin1');
+    return { item: { line, key: keyOf(rec.type, rec.id) }, size: line.length };
   }
 
-  async close(graceMs: number): Promise<void> {
-    if (this.#state === 'closing' || this.#state === 'closed') return;
-    const wasRunning = this.#state === 'running';
-    this.#state = 'closing';
-    clearTimeout(this.#restartTimer);
+  protected pump(): void {
     const child = this.#child;
-    const deadline = this.#now() + graceMs;
-    // Let the child read what is queued and answer what it has, within the grace period.
-    if (wasRunning && child) {
-      while (this.#now() < deadline && (this.#queue.length > 0 || this.#pending.size > 0) && this.#child === child) {
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      child.stdin?.end();
+    if (!this.#running || !child?.stdin?.writable) return;
+    while (!this.#waitingDrain) {
+      const item = this.take();
+      if (item === undefined) return;
+      this.#track(item.key);
+      if (!child.stdin.write(item.line)) this.#waitingDrain = true;
     }
-    if (this.#queue.length > 0) this.#drop('shutdown', undefined, this.#queue.length);
-    this.#clearQueue();
-    if (this.#pending.size > 0) this.#drop('middleware_dropped', 'not echoed before shutdown', this.#pending.size);
-    this.#pending.clear();
+  }
+
+  protected override async release(): Promise<void> {
+    clearTimeout(this.#restartTimer);
     clearInterval(this.#sweepTimer);
-    if (child && child.exitCode === null && child.signalCode === null) {
+    this.#pending.clear();
+    const child = this.#child;
+    if (!child) return;
+    child.stdin?.end();
+    if (child.exitCode === null && child.signalCode === null) {
       // gor's JS helper keeps a timer alive, so it does not exit on EOF: ask, then insist.
       const exited = this.#exited;
       child.kill('SIGTERM');
-      const kill = setTimeout(() => child.kill('SIGKILL'), Math.max(0, Math.min(1000, deadline - this.#now())) + 100);
+      const kill = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
       await exited;
       clearTimeout(kill);
     }
-    this.#state = 'closed';
   }
 
   #start(): void {
@@ -173,7 +158,7 @@ class MiddlewareProcess implements Middleware {
       return;
     }
     this.#child = child;
-    this.#state = 'running';
+    this.#running = true;
     this.#startedAt = this.#now();
     this.#waitingDrain = false;
     let resolveExit!: () => void;
@@ -189,7 +174,11 @@ class MiddlewareProcess implements Middleware {
     child.on('exit', (code, signal) => onDown({ code: code ?? undefined, signal: signal ?? undefined }));
     // EPIPE when the child dies mid-write: the 'exit' handler deals with it.
     child.stdin!.on('error', () => {});
-    child.stdin!.on('drain', () => this.#pump(child));
+    child.stdin!.on('drain', () => {
+      if (this.#child !== child) return;
+      this.#waitingDrain = false;
+      this.schedulePump();
+    });
     const out = new LineSplitter(MAX_LINE_BYTES);
     child.stdout!.on('data', (chunk: Buffer) => {
       for (const l of out.push(chunk)) this.#onLine(l);
@@ -210,50 +199,34 @@ class MiddlewareProcess implements Middleware {
       this.#stderrCount = 0;
     }
     if (++this.#stderrCount > 50) {
-      this.#warn.warn('stderr-flood', 'middleware-stderr-suppressed', { note: 'more than 50 lines/s from the middleware' });
+      this.rlog.warn('stderr-flood', 'middleware-stderr-suppressed', { note: 'more than 50 lines/s from the middleware' });
       return;
     }
     this.#deps.log.info('middleware-stderr', { line });
   }
 
-  #pump(child: ChildProcess): void {
-    if (this.#child !== child) return;
-    this.#waitingDrain = false;
-    while (this.#queue.length > 0) {
-      const { line, id } = this.#queue.shift()!;
-      this.#queueBytes -= line.length;
-      if (id !== undefined) this.#track(id);
-      if (!child.stdin!.write(line)) {
-        this.#waitingDrain = true;
-        return;
-      }
-    }
-  }
-
   #onDown(child: ChildProcess | undefined, fields: Record<string, string | number | undefined>): void {
     if (child && this.#child !== child) return;
     this.#child = undefined;
+    this.#running = false;
     this.#waitingDrain = false;
-    const queued = this.#queue.length;
-    this.#clearQueue();
-    const lost = queued + this.#pending.size;
-    if (lost > 0) this.#drop('middleware_unavailable', 'middleware exited', lost);
-    this.#pending.clear();
-    if (this.#state === 'closing' || this.#state === 'closed') {
+    if (!this.isOpen) {
       this.#deps.log.info('middleware-exit', { ...fields, command: this.#opts.command });
       return;
     }
-    this.#state = 'down';
-    this.#deps.stats.error(this.name, 'exit');
+    // What it held or was about to read is gone with it.
+    const written = this.#pending.size;
+    this.#pending.clear();
+    this.lost('middleware_unavailable', written, { why: 'middleware exited' });
+    this.dropQueued('middleware_unavailable', { why: 'middleware exited' });
+    this.#restarts++;
     // A child that ran a while was healthy: start the backoff over.
     if (this.#now() - this.#startedAt > 10_000) this.#crashes = 0;
-    const base = this.#opts.restartDelayMs ?? 100;
-    const max = this.#opts.maxRestartDelayMs ?? 30_000;
-    const delay = Math.min(max, base * 2 ** Math.min(this.#crashes, 20));
+    const delay = Math.min(this.#opts.maxRestartDelayMs, this.#opts.restartDelayMs * 2 ** Math.min(this.#crashes, 20));
     this.#crashes++;
     this.#deps.log.error('middleware-exit', { ...fields, command: this.#opts.command, restart_in_ms: delay, crashes: this.#crashes });
     this.#restartTimer = setTimeout(() => {
-      if (this.#state === 'down') this.#start();
+      if (this.isOpen && !this.#running) this.#start();
     }, delay);
     this.#restartTimer.unref();
   }
@@ -271,58 +244,47 @@ class MiddlewareProcess implements Middleware {
     if (!meta.ok) return this.#bad(meta.error, hex);
     const rec = { ...meta, payload: bytes.subarray(nl + 1) };
     const parsed = recordToMessage(rec);
-    if (meta.type === '1') this.#pending.delete(meta.id);
+    // An echo we were waiting for settles its copy; others (injected by the middleware, or
+    // echoed twice) are passed on without touching the counts.
+    const ours = this.#pending.delete(keyOf(meta.type, meta.id));
     if (!parsed.ok) {
       this.#bad(`unparsable HTTP in message ${meta.id}: ${parsed.error}`, hex);
-      if (meta.type === '1') this.#drop('middleware_dropped', 'echo is not valid HTTP');
+      if (ours) this.lost('middleware_dropped', 1, { why: 'echo is not valid HTTP' });
       return;
     }
-    this.#deps.stats.mirrored(this.name);
+    if (ours) this.delivered();
     try {
       this.#deps.onMessage(parsed.message);
     } catch (err) {
-      this.#deps.stats.error(this.name, 'mirror_error');
-      this.#warn.warn('onmessage', 'middleware-error', { error: (err as Error).message });
+      this.rlog.warn('onmessage', 'middleware-error', { error: (err as Error).message });
     }
   }
 
-  /** Empties the stdin queue (the caller counts what it held). */
-  #clearQueue(): void {
-    this.#queue = [];
-    this.#queueBytes = 0;
-  }
-
   #bad(error: string, sample: string | Buffer): void {
-    this.#deps.stats.error(this.name, 'bad_output');
+    this.#badLines++;
     const s = typeof sample === 'string' ? sample : sample.toString('latin1');
-    this.#warn.warn('bad:' + error.slice(0, 20), 'middleware-bad-output', { error, sample: s.slice(0, 80) });
+    this.rlog.warn('bad:' + error.slice(0, 20), 'middleware-bad-output', { error, sample: s.slice(0, 80) });
   }
 
-  #track(id: string): void {
-    this.#pending.delete(id);
-    this.#pending.set(id, this.#now());
-    const max = this.#opts.maxPending ?? 10_000;
-    while (this.#pending.size > max) {
+  #track(key: string): void {
+    // The same message offered twice while the first is awaited: the first can no longer be told apart.
+    if (this.#pending.delete(key)) this.lost('middleware_dropped', 1, { why: 'offered again before its echo' });
+    this.#pending.set(key, this.#now());
+    while (this.#pending.size > this.#opts.maxPending) {
       const oldest = this.#pending.keys().next().value as string;
       this.#pending.delete(oldest);
-      this.#drop('middleware_dropped', 'too many awaiting echo');
+      this.lost('middleware_dropped', 1, { why: 'too many awaiting echo' });
     }
   }
 
   #sweep(): void {
-    const limit = this.#now() - (this.#opts.pendingTimeoutMs ?? 10_000);
+    const limit = this.#now() - this.#opts.pendingTimeoutMs;
     let n = 0;
     for (const [id, at] of this.#pending) {
       if (at > limit) break;
       this.#pending.delete(id);
       n++;
     }
-    if (n > 0) this.#drop('middleware_dropped', 'not echoed in time', n);
-  }
-
-  #drop(reason: DropReason, why?: string, n = 1): OfferResult {
-    this.#deps.stats.dropped(this.name, reason, n);
-    this.#warn.warn('drop:' + reason, 'middleware-drop', { reason, count: n, why });
-    return dropped(reason);
+    if (n > 0) this.lost('middleware_dropped', n, { why: 'not echoed in time' });
   }
 }

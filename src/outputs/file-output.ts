@@ -2,13 +2,14 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
-import type { Message } from '../core/message.js';
-import { ACCEPTED, dropped, type DropReason, type OfferResult, type Output } from '../core/output.js';
+import { gorPayloadType, type Message } from '../core/message.js';
+import type { Output } from '../core/output.js';
 import { encodeRecord } from '../gor/codec.js';
 import { messageToRecord } from '../gor/records.js';
-import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { Stats } from '../telemetry/stats.js';
 import { chunkName, expandTemplate, isPerMessageTemplate, lastChunkIndex } from './file-path.js';
+import { QueuedOutput, type Admission, type QueueBounds } from './queued-output.js';
 
 const gzip = promisify(gzipCb);
 
@@ -17,14 +18,16 @@ export interface FileOutputOptions {
   readonly pathTemplate: string;
   /** --output-file-append: write to the template's name as is (no `_N` chunk index). */
   readonly append: boolean;
-  /** --output-file-size-limit: start the next chunk once a file reaches this size (default 32 MiB; 0 = none). */
-  readonly sizeLimitBytes?: number;
-  /** --output-file-queue-limit: records per chunk (default 256, as gor; 0 = none). */
-  readonly queueLimit?: number;
-  /** --output-file-flush-interval: how long written records may sit in our buffer (gor default 1s). */
+  /** --output-file-size-limit: start the next chunk once a file reaches this size (0 = none). */
+  readonly sizeLimitBytes: number;
+  /** --output-file-queue-limit: records per chunk, as gor (0 = none). */
+  readonly queueLimit: number;
+  /** --output-file-max-size-limit: stop writing once this output has written this much in all (0 = none). */
+  readonly maxSizeBytes: number;
+  /** --output-file-flush-interval: how long written records may sit in our buffer. */
   readonly flushIntervalMs: number;
-  /** Bound on bytes waiting for the disk (default 64 MiB); beyond it, copies are dropped `queue_full`. */
-  readonly maxQueueBytes?: number;
+  /** Copies waiting for the disk, by count and bytes; beyond them copies are refused. */
+  readonly queue: QueueBounds;
 }
 
 export interface FileOutputDeps {
@@ -35,17 +38,10 @@ export interface FileOutputDeps {
   readonly instanceId?: string;
 }
 
-export const FILE_OUTPUT_DEFAULTS = {
-  sizeLimitBytes: 32 * 1024 * 1024,
-  queueLimit: 256,
-  maxQueueBytes: 64 * 1024 * 1024,
-  /** Bound on queued copies by count, whatever their size. */
-  maxQueueLength: 100_000,
-  /** A buffer this big is written without waiting for the flush interval. */
-  batchBytes: 256 * 1024,
-  /** After a failed open, don't try again for this long (copies meanwhile are dropped). */
-  reopenBackoffMs: 1000,
-} as const;
+/** A buffer this big is written without waiting for the flush interval. */
+const BATCH_BYTES = 256 * 1024;
+/** After a failed open, don't try again for this long (copies meanwhile are counted as errors). */
+const REOPEN_BACKOFF_MS = 1000;
 
 const INSTANCE_ID = Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0');
 
@@ -75,18 +71,18 @@ export function createFileOutput(opts: FileOutputOptions, deps: FileOutputDeps):
   return new FileOutputImpl(opts, deps);
 }
 
-class FileOutputImpl implements FileOutput {
-  readonly name: string;
+function assertCount(name: string, v: number, min: number): void {
+  if (!Number.isInteger(v) || v < min) throw new RangeError(`file output: ${name} must be an integer >= ${min}, got ${v}`);
+}
+
+class FileOutputImpl extends QueuedOutput<Item> implements FileOutput {
   readonly paths: string[] = [];
-  readonly #opts: Required<Omit<FileOutputOptions, 'pathTemplate' | 'append' | 'flushIntervalMs'>> & FileOutputOptions;
+  readonly #opts: FileOutputOptions;
   readonly #deps: FileOutputDeps;
   readonly #now: () => Date;
-  readonly #errors: RateLimitedLog;
-  readonly #warn: RateLimitedLog;
   readonly #perMessage: boolean;
 
-  #queue: Item[] = [];
-  #queueBytes = 0;
+  /** Taken from the queue, waiting to be written with the next flush (in flight for the base). */
   #batch: Item[] = [];
   #batchBytes = 0;
   #file: OpenFile | undefined;
@@ -95,113 +91,83 @@ class FileOutputImpl implements FileOutput {
   #index = 0;
   #reopenAt = 0;
   #lastPath: string | undefined;
-  #state: 'open' | 'closing' | 'closed' = 'open';
+  /** Record bytes accepted over the output's life, for --output-file-max-size-limit. */
+  #acceptedBytes = 0;
   #running: Promise<void> | undefined;
   #flushWanted = false;
-  #timer: NodeJS.Timeout;
+  readonly #timer: NodeJS.Timeout;
 
   constructor(opts: FileOutputOptions, deps: FileOutputDeps) {
-    this.name = opts.pathTemplate;
-    this.#opts = {
-      ...opts,
-      sizeLimitBytes: opts.sizeLimitBytes ?? FILE_OUTPUT_DEFAULTS.sizeLimitBytes,
-      queueLimit: opts.queueLimit ?? FILE_OUTPUT_DEFAULTS.queueLimit,
-      maxQueueBytes: opts.maxQueueBytes ?? FILE_OUTPUT_DEFAULTS.maxQueueBytes,
-    };
+    const now = deps.now ?? (() => new Date());
+    super(opts.pathTemplate, opts.queue, { stats: deps.stats, log: deps.log, now: () => now().getTime() });
+    assertCount('sizeLimitBytes', opts.sizeLimitBytes, 0);
+    assertCount('queueLimit', opts.queueLimit, 0);
+    assertCount('maxSizeBytes', opts.maxSizeBytes, 0);
+    if (!(opts.flushIntervalMs > 0)) throw new RangeError(`file output: flushIntervalMs must be positive, got ${opts.flushIntervalMs}`);
+    this.#opts = opts;
     this.#deps = deps;
-    this.#now = deps.now ?? (() => new Date());
-    this.#errors = new RateLimitedLog(deps.log, 1000, () => this.#now().getTime());
-    this.#warn = new RateLimitedLog(deps.log, 1000, () => this.#now().getTime());
+    this.#now = now;
     this.#perMessage = isPerMessageTemplate(opts.pathTemplate);
-    deps.stats.gauge(this.name, 'queue_depth', () => this.#queue.length + this.#batch.length);
-    this.#timer = setInterval(() => void this.flush(), Math.max(1, opts.flushIntervalMs));
+    deps.stats.gauge(this.name, 'batched', () => this.#batch.length);
+    this.#timer = setInterval(() => void this.flush(), opts.flushIntervalMs);
     this.#timer.unref();
   }
 
-  wants(msg: Message): boolean {
-    // gor's file output stores what its inputs give it: requests and the app's responses.
-    return msg.type === 'request' || msg.type === 'response';
+  /** Every type, as gor records them: requests (1), production's responses (2), shadows' responses (3). */
+  wants(): boolean {
+    return true;
   }
 
-  offer(msg: Message): OfferResult {
-    try {
-      this.#deps.stats.seen(this.name);
-      // Refusals are returned, and counted by the fan-out.
-      if (this.#state !== 'open') return dropped('shutdown');
-      const enc = encodeRecord(messageToRecord(msg));
-      if (!enc.ok) {
-        this.#warn.warn('unsafe', 'file-output-drop', { dest: this.name, reason: 'unsafe_payload', id: msg.id, error: enc.error });
-        return dropped('unsafe_payload');
-      }
-      const len = enc.bytes.length;
-      if (this.#queue.length >= FILE_OUTPUT_DEFAULTS.maxQueueLength || this.#queueBytes + this.#batchBytes + len > this.#opts.maxQueueBytes) {
-        return dropped('queue_full');
-      }
-      this.#queue.push({ bytes: enc.bytes, id: msg.id, type: msg.type === 'request' ? '1' : msg.type === 'response' ? '2' : '3' });
-      this.#queueBytes += len;
-      this.#kick();
-      return ACCEPTED;
-    } catch (err) {
-      this.#deps.log.error('file-output-bug', { dest: this.name, error: (err as Error).message });
-      return dropped('mirror_error');
-    }
+  protected admit(msg: Message): Admission<Item> {
+    const max = this.#opts.maxSizeBytes;
+    // gor stops writing once the output has written this much (the record that crosses it is kept).
+    if (max > 0 && this.#acceptedBytes >= max) return 'size_limit';
+    const enc = encodeRecord(messageToRecord(msg));
+    if (!enc.ok) return 'unsafe_payload';
+    this.#acceptedBytes += enc.bytes.length;
+    return { item: { bytes: enc.bytes, id: msg.id, type: gorPayloadType(msg) }, size: enc.bytes.length };
+  }
+
+  protected pump(): void {
+    if (this.#running) return;
+    this.#running = this.#run()
+      .catch((err: unknown) => this.#diskError('run', this.#file?.path ?? this.name, err))
+      .finally(() => {
+        this.#running = undefined;
+        // Something arrived while we were finishing.
+        if (this.queueDepth > 0 || (!this.isOpen && this.#batch.length > 0)) this.schedulePump();
+      });
   }
 
   async flush(): Promise<void> {
     this.#flushWanted = true;
-    this.#kick();
+    this.pump();
     while (this.#running) await this.#running;
   }
 
-  async close(graceMs: number): Promise<void> {
-    if (this.#state !== 'open') return;
-    this.#state = 'closing';
+  protected override async release(): Promise<void> {
     clearInterval(this.#timer);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), graceMs)));
-    const done = this.flush().then(() => 'done' as const);
-    const how = await Promise.race([done, deadline]);
-    clearTimeout(timer);
-    this.#state = 'closed';
-    if (how === 'timeout') {
-      const left = this.#queue.length + this.#batch.length;
-      this.#queue = [];
-      this.#batch = [];
-      this.#queueBytes = this.#batchBytes = 0;
-      if (left > 0) {
-        this.#deps.stats.dropped(this.name, 'shutdown', left);
-        this.#deps.log.warn('file-output-drop', { dest: this.name, reason: 'shutdown', count: left });
-      }
-      // Whatever write is in flight finishes on its own; close the file after it.
-      void (this.#running ?? Promise.resolve()).then(() => this.#closeFile());
-      return;
-    }
+    // A write still running after the deadline finishes on its own; close the file after it.
+    while (this.#running) await this.#running;
+    this.#batch = [];
+    this.#batchBytes = 0;
     await this.#closeFile();
-  }
-
-  #kick(): void {
-    if (this.#running) return;
-    this.#running = this.#run().finally(() => {
-      this.#running = undefined;
-      // Something arrived while we were finishing.
-      if (this.#queue.length > 0 && this.#state !== 'closed') this.#kick();
-    });
   }
 
   /** The only code that touches the disk: one at a time, in order. */
   async #run(): Promise<void> {
     for (;;) {
-      const item = this.#queue.shift();
+      if (this.isClosed) return;
+      const item = this.take();
       if (item) {
-        this.#queueBytes -= item.bytes.length;
         await this.#place(item);
-        if (this.#batchBytes >= FILE_OUTPUT_DEFAULTS.batchBytes) await this.#writeBatch();
+        if (this.#batchBytes >= BATCH_BYTES) await this.#writeBatch();
         continue;
       }
-      if (this.#flushWanted || this.#state !== 'open') {
+      if (this.#flushWanted || !this.isOpen) {
         this.#flushWanted = false;
         await this.#writeBatch();
-        if (this.#queue.length > 0) continue;
+        if (this.queueDepth > 0) continue;
       }
       return;
     }
@@ -209,14 +175,13 @@ class FileOutputImpl implements FileOutput {
 
   /** Routes one record into the current file's buffer, switching files as gor's naming rules say. */
   async #place(item: Item): Promise<void> {
-    if (this.#state === 'closed') return this.#dropItems([item], 'shutdown');
     const path = await this.#pathFor(item);
     if (this.#file?.path !== path) {
       await this.#writeBatch();
       await this.#closeFile();
-      if (this.#now().getTime() < this.#reopenAt) return this.#failItems([item]);
+      if (this.#now().getTime() < this.#reopenAt) return this.failed('write', 1, { why: 'open failed, waiting to retry' });
       const ok = await this.#open(path);
-      if (!ok) return this.#failItems([item]);
+      if (!ok) return this.failed('write', 1, { why: 'open failed' });
     }
     this.#batch.push(item);
     this.#batchBytes += item.bytes.length;
@@ -263,7 +228,7 @@ class FileOutputImpl implements FileOutput {
       if (this.paths.length > 100) this.paths.shift();
       return true;
     } catch (err) {
-      this.#reopenAt = this.#now().getTime() + FILE_OUTPUT_DEFAULTS.reopenBackoffMs;
+      this.#reopenAt = this.#now().getTime() + REOPEN_BACKOFF_MS;
       this.#diskError('open', path, err);
       return false;
     }
@@ -275,7 +240,7 @@ class FileOutputImpl implements FileOutput {
     this.#batch = [];
     this.#batchBytes = 0;
     const f = this.#file;
-    if (!f) return this.#failItems(items);
+    if (!f) return this.failed('write', items.length, { why: 'no open file' });
     const raw = Buffer.concat(items.map((i) => i.bytes));
     try {
       // One gzip member per flush: the file stays a valid (multi-member) gzip stream after
@@ -287,10 +252,10 @@ class FileOutputImpl implements FileOutput {
         off += bytesWritten;
       }
       f.size += data.length;
-      for (let n = 0; n < items.length; n++) this.#deps.stats.mirrored(this.name);
+      this.delivered(items.length);
     } catch (err) {
       this.#diskError('write', f.path, err);
-      this.#failItems(items);
+      this.failed('write', items.length);
       // Never leave half a record behind: cut the file back to its last good length.
       try {
         await f.handle.truncate(f.size);
@@ -301,19 +266,10 @@ class FileOutputImpl implements FileOutput {
     }
   }
 
-  #dropItems(items: Item[], reason: DropReason): void {
-    if (items.length > 0) this.#deps.stats.dropped(this.name, reason, items.length);
-  }
-
-  /** Accepted copies that could not be written: one `errors.write` per copy. */
-  #failItems(items: Item[]): void {
-    for (let n = 0; n < items.length; n++) this.#deps.stats.error(this.name, 'write');
-  }
-
-  /** Logs a failed disk operation (rate-limited); the copies it cost are counted by #failItems. */
+  /** Logs a failed disk operation (rate-limited); the copies it cost are counted by failed(). */
   #diskError(op: string, path: string, err: unknown): void {
     const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
-    this.#errors.error(`${op}:${code}`, 'file-output-error', { dest: this.name, op, path, code, error: (err as Error).message });
+    this.rlog.error(`${op}:${code}`, 'file-output-error', { dest: this.name, op, path, code, error: (err as Error).message });
   }
 
   async #closeFile(): Promise<void> {

@@ -1,25 +1,27 @@
 import type { Message } from '../core/message.js';
-import { ACCEPTED, dropped, type OfferResult, type Output } from '../core/output.js';
-import type { Stats } from '../telemetry/stats.js';
+import { QueuedOutput, type Admission, type QueueBounds, type QueuedOutputDeps } from './queued-output.js';
 
-/** --output-null: accepts everything, writes nothing, counts it as mirrored (benchmarks, dry runs). */
-export function createNullOutput(deps: { readonly stats: Stats }): Output {
-  const name = 'null';
-  let closed = false;
-  return {
-    name,
-    wants: () => true,
-    offer(_msg: Message): OfferResult {
-      if (closed) {
-        deps.stats.seen(name);
-        return dropped('shutdown'); // counted by the fan-out
-      }
-      deps.stats.seen(name);
-      deps.stats.mirrored(name);
-      return ACCEPTED;
-    },
-    async close(): Promise<void> {
-      closed = true;
-    },
-  };
+/**
+ * --output-null: accepts everything, writes nothing, counts it as mirrored (benchmarks, dry
+ * runs). It goes through the same queue as every output so that it measures, and is
+ * counted, like one.
+ */
+class NullOutput extends QueuedOutput<true> {
+  wants(): boolean {
+    return true;
+  }
+
+  protected admit(_msg: Message): Admission<true> {
+    return { item: true, size: 1 };
+  }
+
+  protected pump(): void {
+    let n = 0;
+    while (this.take() !== undefined) n++;
+    if (n > 0) this.delivered(n);
+  }
+}
+
+export function createNullOutput(bounds: QueueBounds, deps: QueuedOutputDeps): QueuedOutput<true> {
+  return new NullOutput('null', bounds, deps);
 }

@@ -215,7 +215,8 @@ test('reads a file our own file output wrote (byte-compatible round trip through
   const { dir, cleanup } = setup();
   try {
     const { createFileOutput } = await import('../../src/outputs/file-output.js');
-    const out = createFileOutput({ pathTemplate: join(dir, 'own.gor.gz'), append: true, flushIntervalMs: 10 }, { stats: new Stats(), log: memoryLog() });
+    const { fileOpts } = await import('../outputs/helpers.js');
+    const out = createFileOutput(fileOpts(join(dir, 'own.gor.gz'), { append: true, flushIntervalMs: 10 }), { stats: new Stats(), log: memoryLog() });
     const sent: RequestMessage = { type: 'request', id: 'own1', startNs: T0, method: 'PUT', target: '/x?y=1', version: 'HTTP/1.1', headers: [{ name: 'Host', value: 'h' }, { name: 'Content-Length', value: '3' }], body: Buffer.from([0, 0xff, 0x0a]) };
     out.offer(sent);
     await out.close(2000);

@@ -12,6 +12,7 @@ import { createFileOutput } from '../../src/outputs/file-output.js';
 import { chunkName, expandTemplate } from '../../src/outputs/file-path.js';
 import { Stats } from '../../src/telemetry/stats.js';
 import { memoryLog } from '../gor/helpers.js';
+import { fileOpts } from './helpers.js';
 
 function req(n: number, path = `/r/${n}`, body = ''): RequestMessage {
   return {
@@ -65,32 +66,33 @@ test('append mode writes to the expanded name as is; requests and responses roun
   const dir = tmp();
   try {
     const stats = new Stats();
-    const out = createFileOutput({ pathTemplate: join(dir, '%Y%m%d', 'cap-%H.gor'), append: true, flushIntervalMs: 50 }, { stats, log: memoryLog(), now: fixedNow });
+    const out = createFileOutput(fileOpts(join(dir, '%Y%m%d', 'cap-%H.gor'), { append: true, flushIntervalMs: 50 }), { stats, log: memoryLog(), now: fixedNow });
     assert.equal(out.wants(req(1)), true);
     assert.equal(out.wants(resp(1)), true);
-    assert.equal(out.wants({ ...resp(1), type: 'replayed-response' }), false);
+    assert.equal(out.wants({ ...resp(1), type: 'replayed-response' }), true, 'type 3 too (--output-http-track-response)');
     for (let i = 0; i < 3; i++) {
       assert.deepEqual(out.offer(req(i, `/r/${i}`, i === 1 ? 'hello' : '')), { accepted: true });
       assert.deepEqual(out.offer(resp(i)), { accepted: true });
     }
+    assert.deepEqual(out.offer({ ...resp(2), type: 'replayed-response' }), { accepted: true });
     await out.close(5000);
     const path = join(dir, '20240102', 'cap-03.gor');
     const recs = decodeFile(path);
-    assert.deepEqual(recs.map((r) => `${r.type}:${r.id}`), ['1:id0000', '2:id0000', '1:id0001', '2:id0001', '1:id0002', '2:id0002']);
+    assert.deepEqual(recs.map((r) => `${r.type}:${r.id}`), ['1:id0000', '2:id0000', '1:id0001', '2:id0001', '1:id0002', '2:id0002', '3:id0002']);
     assert.equal(recs[1]!.latencyNs, 1234n);
     const m = recordToMessage(recs[2]!);
     assert.ok(m.ok && m.message.type === 'request');
     assert.equal((m.message as RequestMessage).body.toString(), 'hello');
     assert.equal((m.message as RequestMessage).target, '/r/1');
-    assert.equal(stats.entry(out.name).mirrored, 6);
+    assert.equal(stats.entry(out.name).mirrored, 7);
     // gor 1.x meta line: 4 fields, requests with latency -1.
     assert.match(readFileSync(path, 'latin1'), /^1 id0000 1700000000000000000 -1\nGET \/r\/0 HTTP\/1\.1\r\n/);
 
     // Appending again keeps what is there.
-    const again = createFileOutput({ pathTemplate: join(dir, '%Y%m%d', 'cap-%H.gor'), append: true, flushIntervalMs: 50 }, { stats, log: memoryLog(), now: fixedNow });
+    const again = createFileOutput(fileOpts(join(dir, '%Y%m%d', 'cap-%H.gor'), { append: true, flushIntervalMs: 50 }), { stats, log: memoryLog(), now: fixedNow });
     again.offer(req(9));
     await again.close(5000);
-    assert.equal(decodeFile(path).length, 7);
+    assert.equal(decodeFile(path).length, 8);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -102,7 +104,7 @@ test('without append: _N chunks by record count (queueLimit), continuing after c
     writeFileSync(join(dir, 'requests_3.gor'), 'an earlier run');
     writeFileSync(join(dir, 'requests_10.gor'), 'an earlier run');
     const stats = new Stats();
-    const out = createFileOutput({ pathTemplate: join(dir, 'requests.gor'), append: false, queueLimit: 2, flushIntervalMs: 50 }, { stats, log: memoryLog() });
+    const out = createFileOutput(fileOpts(join(dir, 'requests.gor'), { append: false, queueLimit: 2, flushIntervalMs: 50 }), { stats, log: memoryLog() });
     for (let i = 0; i < 5; i++) out.offer(req(i));
     await out.close(5000);
     assert.deepEqual(readdirSync(dir).sort(), ['requests_10.gor', 'requests_11.gor', 'requests_12.gor', 'requests_13.gor', 'requests_3.gor']);
@@ -116,7 +118,7 @@ test('without append: _N chunks by record count (queueLimit), continuing after c
 test('without append: _N chunks by size (sizeLimitBytes)', async () => {
   const dir = tmp();
   try {
-    const out = createFileOutput({ pathTemplate: join(dir, 'big.gor'), append: false, queueLimit: 0, sizeLimitBytes: 1000, flushIntervalMs: 50 }, { stats: new Stats(), log: memoryLog() });
+    const out = createFileOutput(fileOpts(join(dir, 'big.gor'), { append: false, queueLimit: 0, sizeLimitBytes: 1000, flushIntervalMs: 50 }), { stats: new Stats(), log: memoryLog() });
     for (let i = 0; i < 6; i++) out.offer(req(i, '/up', 'x'.repeat(400)));
     await out.close(5000);
     const files = readdirSync(dir).sort();
@@ -138,7 +140,7 @@ test('.gz names are gzip (one member per flush) and decode to the same records',
   const dir = tmp();
   try {
     const stats = new Stats();
-    const out = createFileOutput({ pathTemplate: join(dir, 'cap.gor.gz'), append: false, flushIntervalMs: 10 }, { stats, log: memoryLog() });
+    const out = createFileOutput(fileOpts(join(dir, 'cap.gor.gz'), { append: false, flushIntervalMs: 10 }), { stats, log: memoryLog() });
     out.offer(req(1));
     await out.flush();
     out.offer(req(2, '/p', 'body'));
@@ -159,7 +161,7 @@ test("a payload holding gor's separator is refused as unsafe_payload; the file s
   const dir = tmp();
   try {
     const stats = new Stats();
-    const out = createFileOutput({ pathTemplate: join(dir, 'a.gor'), append: true, flushIntervalMs: 50 }, { stats, log: memoryLog() });
+    const out = createFileOutput(fileOpts(join(dir, 'a.gor'), { append: true, flushIntervalMs: 50 }), { stats, log: memoryLog() });
     const evil = req(2, '/evil', 'a\n\u{1F435}\u{1F648}\u{1F649}\nb');
     assert.deepEqual(out.offer(req(1)), { accepted: true });
     assert.deepEqual(out.offer(evil), { accepted: false, reason: 'unsafe_payload' });
@@ -174,15 +176,15 @@ test("a payload holding gor's separator is refused as unsafe_payload; the file s
   }
 });
 
-test('offers beyond maxQueueBytes are dropped queue_full at once, never blocking', async () => {
+test('offers beyond the queue byte bound are dropped memory_budget at once, never blocking', async () => {
   const dir = tmp();
   try {
     const stats = new Stats();
-    const out = createFileOutput({ pathTemplate: join(dir, 'q.gor'), append: true, flushIntervalMs: 50, maxQueueBytes: 3000 }, { stats, log: memoryLog() });
+    const out = createFileOutput(fileOpts(join(dir, 'q.gor'), { append: true, flushIntervalMs: 50, queue: { maxItems: 1000, maxBytes: 3000 } }), { stats, log: memoryLog() });
     const results = Array.from({ length: 20 }, (_, i) => out.offer(req(i, '/q', 'y'.repeat(500))));
     const accepted = results.filter((r) => r.accepted).length;
     assert.ok(accepted >= 1 && accepted < 20);
-    assert.equal(results.filter((r) => !r.accepted && r.reason === 'queue_full').length, 20 - accepted);
+    assert.equal(results.filter((r) => !r.accepted && r.reason === 'memory_budget').length, 20 - accepted);
     assert.equal(stats.entry(out.name).seen, 20);
     await out.close(5000);
     assert.equal(decodeFile(join(dir, 'q.gor')).length, accepted);
@@ -197,7 +199,7 @@ test('an unopenable path is counted (one errors.write per lost copy), logged, an
     writeFileSync(join(dir, 'plainfile'), '');
     const stats = new Stats();
     const log = memoryLog();
-    const out = createFileOutput({ pathTemplate: join(dir, 'plainfile', 'sub', 'x.gor'), append: true, flushIntervalMs: 50 }, { stats, log });
+    const out = createFileOutput(fileOpts(join(dir, 'plainfile', 'sub', 'x.gor'), { append: true, flushIntervalMs: 50 }), { stats, log });
     for (let i = 0; i < 5; i++) assert.deepEqual(out.offer(req(i)), { accepted: true });
     await out.close(5000);
     const e = stats.entry(out.name);
@@ -226,7 +228,7 @@ test('a full disk (64 KiB tmpfs): ENOSPC is counted and logged, drops counted, a
     try {
       const stats = new Stats();
       const log = memoryLog();
-      const out = createFileOutput({ pathTemplate: join(mnt, 'full.gor'), append: true, flushIntervalMs: 10 }, { stats, log });
+      const out = createFileOutput(fileOpts(join(mnt, 'full.gor'), { append: true, flushIntervalMs: 10 }), { stats, log });
       const n = 40;
       for (let i = 0; i < n; i++) {
         assert.deepEqual(out.offer(req(i, '/big', 'z'.repeat(3000 + i))), { accepted: true });

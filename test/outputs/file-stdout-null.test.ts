@@ -7,6 +7,7 @@ import { decodeAll } from '../../src/gor/codec.js';
 import { createNullOutput } from '../../src/outputs/null-output.js';
 import { createStdoutOutput } from '../../src/outputs/stdout-output.js';
 import { Stats } from '../../src/telemetry/stats.js';
+import { OUTPUT_INTERNALS } from '../../src/config/flags.js';
 import { memoryLog, until } from '../gor/helpers.js';
 
 const req = (n: number, body = ''): RequestMessage => ({
@@ -23,7 +24,7 @@ const req = (n: number, body = ''): RequestMessage => ({
 test('stdout output: .gor framing; a reader that stops reading fills a bounded queue, then queue_full', async () => {
   const stream = new PassThrough({ highWaterMark: 1024 });
   const stats = new Stats();
-  const out = createStdoutOutput({ queueLimit: 3 }, { stats, log: memoryLog(), stream });
+  const out = createStdoutOutput({ maxItems: 3, maxBytes: 1 << 20 }, { stats, log: memoryLog(), stream });
   const results = Array.from({ length: 10 }, (_, i) => out.offer(req(i, 'b'.repeat(600))));
   const accepted = results.filter((r) => r.accepted).length;
   assert.ok(accepted < 10);
@@ -44,11 +45,11 @@ test('stdout output on /dev/full: write errors are counted and logged, nothing t
   const stream = createWriteStream('/dev/full');
   const stats = new Stats();
   const log = memoryLog();
-  const out = createStdoutOutput({}, { stats, log, stream });
+  const out = createStdoutOutput(OUTPUT_INTERNALS.stdoutQueue, { stats, log, stream });
   out.offer(req(1));
   await until(() => (stats.entry('stdout').errors.write ?? 0) >= 1, 'ENOSPC from /dev/full');
   // Later offers are refused as a value, not an exception.
-  assert.deepEqual(out.offer(req(2)), { accepted: false, reason: 'mirror_error' });
+  assert.deepEqual(out.offer(req(2)), { accepted: false, reason: 'destination_down' });
   await out.close(1000);
   const e = stats.entry('stdout');
   assert.equal(e.mirrored, 0);
@@ -60,7 +61,7 @@ test('stdout output on /dev/full: write errors are counted and logged, nothing t
 
 test('null output counts every copy as mirrored and writes nothing', async () => {
   const stats = new Stats();
-  const out = createNullOutput({ stats });
+  const out = createNullOutput(OUTPUT_INTERNALS.nullQueue, { stats, log: memoryLog() });
   for (let i = 0; i < 5; i++) assert.deepEqual(out.offer(req(i)), { accepted: true });
   await out.close(0);
   assert.equal(stats.entry('null').mirrored, 5);

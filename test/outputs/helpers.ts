@@ -5,6 +5,11 @@ import { createHash } from 'node:crypto';
 import { newMessageId, nowNs, type Header, type RequestMessage } from '../../src/core/message.js';
 import { Stats } from '../../src/telemetry/stats.js';
 import { createMemoryLogger } from '../../src/telemetry/logger.js';
+import { baseConfig, type Config } from '../../src/config/config.js';
+import { applyDefaults } from '../../src/config/parse.js';
+import { fileOutputOptions, middlewareOptions } from '../../src/engine/outputs.js';
+import type { FileOutputOptions } from '../../src/outputs/file-output.js';
+import type { MiddlewareOptions } from '../../src/gor/middleware.js';
 
 export function request(target: string, init: { method?: string; headers?: Header[]; body?: Buffer } = {}): RequestMessage {
   return {
@@ -113,4 +118,21 @@ export function accounting(stats: Stats, dest: string) {
   const dropped = Object.values(e.dropped).reduce((a, b) => a + (b ?? 0), 0);
   const errors = Object.values(e.errors).reduce((a, b) => a + b, 0);
   return { seen: e.seen, mirrored: e.mirrored, dropped, errors, balanced: e.seen === e.mirrored + dropped + errors };
+}
+
+/** The configuration with every flag-table default applied: outputs get their options from it, as in production. */
+export function flagDefaults(): Config {
+  const cfg = baseConfig();
+  applyDefaults(cfg);
+  return cfg;
+}
+
+/** A file output's options as the engine builds them from the flag defaults, with `more` on top. */
+export function fileOpts(pathTemplate: string, more: Partial<FileOutputOptions> = {}): FileOutputOptions {
+  return { ...fileOutputOptions(flagDefaults(), pathTemplate), ...more };
+}
+
+/** The middleware's options as the engine builds them from the flag defaults, with `more` on top. */
+export function middlewareOpts(command: string, more: Partial<MiddlewareOptions> = {}): MiddlewareOptions {
+  return { ...middlewareOptions(flagDefaults(), command), ...more };
 }
