@@ -4,7 +4,7 @@
  * - a goreplay_middleware script that tags requests and drops /skip: the shadow gets the tag
  *   and no /skip request; the client's answers are the app's own;
  * - a middleware that exits at once, and one that never reads stdin: the primary still answers
- *   every request unchanged, the copies are counted as middleware drops, and the exit is logged.
+ *   every request unchanged, every copy is counted (seen = mirrored + dropped), and the exit is logged.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -119,9 +119,11 @@ test('a middleware that exits at once: the primary answers every request, copies
     assert.ok(m, logs);
     const dropped = [...m.entries()].filter(([k]) => k.startsWith('dropped.')).reduce((a, [, v]) => a + v, 0);
     assert.ok((m.get('dropped.middleware_unavailable') ?? 0) >= 1, `middleware_unavailable counted\n${logs}`);
-    // Each copy is accounted for: sent to a (briefly restarted) middleware, or dropped.
-    assert.ok((m.get('seen') ?? 0) + dropped >= reqs.length, `every copy counted\n${logs}`);
-    assert.ok((m.get('errors.exit') ?? 0) >= 1, 'the crash is counted as an error');
+    // Each copy is accounted for: seen = mirrored + dropped + errors, and nothing came back.
+    assert.ok((m.get('seen') ?? 0) >= reqs.length, `every copy counted\n${logs}`);
+    assert.equal(m.get('seen'), (m.get('mirrored') ?? 0) + dropped, `seen = mirrored + dropped (+ no errors)\n${logs}`);
+    // A crash is no copy: it is logged (with its restart delay) and sampled as restarts, outside the copy counts.
+    assert.match(logs, /at=middleware-exit .*restart_in_ms=/);
     assert.equal(shadow.received.length, 0, 'nothing echoed, nothing mirrored');
   } finally {
     await kill(w);
@@ -135,7 +137,7 @@ test('a middleware that never reads stdin: the primary answers every request (al
   try {
     w = await startWrapper({ args: () => ['--middleware', mw('hang.js'), '--output-http', shadow.url, '--shutdown-grace', '2s', '--', ...app()] });
     // 3 MiB bodies become 6 MiB hex lines: the pipe takes ~64 KiB, the 32 MiB queue the next
-    // five, the rest are dropped at once as middleware_unavailable (queue full).
+    // five, the rest are refused at once (memory_budget: the queue's byte bound).
     const big = (i: number) => Buffer.alloc(3 * 1024 * 1024, 0x61 + i);
     const reqs: Req[] = [
       ...Array.from({ length: 9 }, (_, i) => ({ method: 'POST', target: `/big/${i}`, body: big(i) })),
@@ -147,11 +149,12 @@ test('a middleware that never reads stdin: the primary answers every request (al
     assert.match(logs, /at=middleware-exit/, `the (forced) exit at shutdown is logged\n${logs}`);
     const m = w.stats().get('middleware');
     assert.ok(m, logs);
-    assert.ok((m.get('dropped.middleware_unavailable') ?? 0) >= 1, `queue-full drops counted as middleware_unavailable\n${logs}`);
+    assert.ok((m.get('dropped.queue_full') ?? 0) + (m.get('dropped.memory_budget') ?? 0) >= 1, `a full queue refuses copies at once\n${logs}`);
     const dropped = [...m.entries()].filter(([k]) => k.startsWith('dropped.')).reduce((a, [, v]) => a + v, 0);
     // The middleware is offered each request AND the app's response to it (gor's type 2), so
     // 2 × requests messages, every one of which ends as a counted drop.
-    assert.equal(dropped, 2 * reqs.length, `every copy ends as a counted drop (unavailable, not echoed, or shutdown)\n${logs}`);
+    assert.equal(dropped, 2 * reqs.length, `every copy ends as a counted drop (queue full, not echoed, or shutdown)\n${logs}`);
+    assert.equal(m.get('seen'), 2 * reqs.length, 'seen counts every offer, accepted or not');
     assert.equal(m.get('mirrored') ?? 0, 0);
     assert.equal(shadow.received.length, 0);
   } finally {
