@@ -262,3 +262,18 @@ for (const subject of SUBJECTS) {
     });
   }
 }
+
+test('constructors take every option as required and assert impossible values with RangeError (a programming error, not a usage error)', () => {
+  const d = { stats: new Stats(), log: createMemoryLogger() };
+  const stream = new PassThrough();
+  const cases: Array<[string, () => unknown]> = [
+    ['file: negative records per chunk', () => createFileOutput(fileOpts('/tmp/never-opened.gor', { queueLimit: -1 }), d)],
+    ['file: zero flush interval', () => createFileOutput(fileOpts('/tmp/never-opened.gor', { flushIntervalMs: 0 }), d)],
+    ['file: fractional size limit', () => createFileOutput(fileOpts('/tmp/never-opened.gor', { sizeLimitBytes: 1.5 }), d)],
+    ['stdout: zero queue', () => createStdoutOutput({ maxItems: 0, maxBytes: 1 }, { ...d, stream })],
+    ['null: zero bytes', () => createNullOutput({ maxItems: 1, maxBytes: 0 }, d)],
+    ['middleware: zero pending timeout', () => createMiddleware(middlewareOpts('never-spawned', { pendingTimeoutMs: 0 }), { ...d, onMessage: () => {} })],
+  ];
+  for (const [what, build] of cases) assert.throws(build, RangeError, what);
+  stream.destroy();
+});

@@ -248,3 +248,30 @@ test('a full disk (64 KiB tmpfs): ENOSPC is counted and logged, drops counted, a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("--output-file-max-size-limit: once the output has written that much (all chunks), later copies are refused size_limit, as gor stops writing", async () => {
+  const dir = tmp();
+  try {
+    const stats = new Stats();
+    // Same-size records (ids and targets have fixed widths): measure one. Records per chunk 2,
+    // so the limit spans chunks; it falls inside the 5th record.
+    const probe = createFileOutput(fileOpts(join(dir, 'probe.gor'), { append: true }), { stats: new Stats(), log: memoryLog() });
+    probe.offer(req(0, '/m'));
+    await probe.close(5000);
+    const recordBytes = readFileSync(join(dir, 'probe.gor')).length;
+    const out = createFileOutput(fileOpts(join(dir, 'max.gor'), { queueLimit: 2, maxSizeBytes: 4 * recordBytes + 1 }), { stats, log: memoryLog() });
+    const results = Array.from({ length: 10 }, (_, i) => out.offer(req(i, '/m')));
+    await out.close(5000);
+    assert.deepEqual(
+      results.map((r) => (r.accepted ? 'ok' : r.reason)),
+      ['ok', 'ok', 'ok', 'ok', 'ok', 'size_limit', 'size_limit', 'size_limit', 'size_limit', 'size_limit'],
+      'the record that crosses the limit is written (as gor), none after it',
+    );
+    const files = readdirSync(dir).filter((f) => f.startsWith('max')).sort();
+    assert.deepEqual(files, ['max_0.gor', 'max_1.gor', 'max_2.gor']);
+    assert.equal(files.flatMap((f) => decodeFile(join(dir, f))).length, 5);
+    assert.equal(stats.entry(out.name).mirrored, 5);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
