@@ -2,6 +2,7 @@ import type { Message } from '../core/message.js';
 import type { DropReason, Output } from '../core/output.js';
 import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
 import type { Stats } from '../telemetry/stats.js';
+import { errorText } from './error-text.js';
 
 export interface FanOutOptions {
   /** gor --split-output: each message goes to ONE output, round-robin, instead of to all. */
@@ -53,7 +54,7 @@ export class FanOut {
           await out.close(graceMs);
         } catch (err) {
           this.#stats.error(out.name, 'close_error');
-          this.#rlog.warn(`close:${out.name}`, 'mirror-error', { dest: out.name, kind: 'close_error', message: messageOf(err) });
+          this.#rlog.warn(`close:${out.name}`, 'mirror-error', { dest: out.name, kind: 'close_error', message: errorText(err) });
         }
       }),
     );
@@ -88,14 +89,9 @@ export class FanOut {
     try {
       this.#stats.error(out.name, 'mirror_error');
       this.#stats.dropped(out.name, 'mirror_error');
-      this.#rlog.warn(`error:${out.name}`, 'mirror-error', { dest: out.name, kind: 'mirror_error', message: messageOf(err) });
+      this.#rlog.warn(`error:${out.name}`, 'mirror-error', { dest: out.name, kind: 'mirror_error', message: errorText(err) });
     } catch {
       // Even a broken name getter must not reach the relay.
     }
   }
-}
-
-function messageOf(err: unknown): string {
-  const m = err instanceof Error ? err.message : String(err);
-  return m.length > 200 ? m.slice(0, 200) + '…' : m;
 }

@@ -3,6 +3,7 @@ import { ACCEPTED, dropped, type DropReason, type OfferResult, type Output } fro
 import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
 import type { Stats } from '../telemetry/stats.js';
 import { BoundedQueue } from './bounded-queue.js';
+import { errorText } from './error-text.js';
 
 /** The queue bounds every queued output is built with (no defaults here: see config/flags.ts). */
 export interface QueueBounds {
@@ -232,14 +233,9 @@ export abstract class QueuedOutput<Item> implements Output {
 
   #bug(where: string, err: unknown): void {
     try {
-      this.rlog.error(`bug:${where}`, 'mirror-error', { dest: this.name, kind: 'mirror_error', where, message: messageOf(err) });
+      this.rlog.error(`bug:${where}`, 'mirror-error', { dest: this.name, kind: 'mirror_error', where, message: errorText(err) });
     } catch {
       // Logging must not be the thing that throws.
     }
   }
-}
-
-function messageOf(err: unknown): string {
-  const m = err instanceof Error ? err.message : String(err);
-  return m.length > 200 ? m.slice(0, 200) + '…' : m;
 }
