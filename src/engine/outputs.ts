@@ -1,11 +1,11 @@
-import type { Config } from '../config/index.js';
+import type { Config, HttpOutput as HttpDestination } from '../config/index.js';
 import { OUTPUT_INTERNALS } from '../config/flags.js';
 import type { MiddlewareOptions } from '../gor/middleware.js';
 import type { Output, RateLimit } from '../core/output.js';
 import type { RequestMessage, ResponseMessage } from '../core/message.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Stats } from '../telemetry/stats.js';
-import { createHttpOutput } from '../outputs/http-output.js';
+import { createHttpOutput, type HttpOutputOptions } from '../outputs/http-output.js';
 import { createFileOutput, type FileOutputOptions } from '../outputs/file-output.js';
 import { createStdoutOutput } from '../outputs/stdout-output.js';
 import { createNullOutput } from '../outputs/null-output.js';
@@ -27,35 +27,35 @@ function isSwitchedOff(limit: RateLimit | undefined): boolean {
 export function createOutputs(config: Config, deps: OutputDeps): Output[] {
   const { stats, log } = deps;
   const outputs: Output[] = [];
-  const http = config.outputHttp;
   for (const dest of config.httpOutputs) {
     if (isSwitchedOff(dest.limit)) {
       // gor sends nothing to 'URL|0%'; we say so once and build no connection, queue or counter for it.
       log.info('output-off', { output: dest.url, limit: '0%', note: 'sampling 0% sends nothing to this destination' });
       continue;
     }
-    outputs.push(
-      createHttpOutput(
-        {
-          url: dest.url,
-          limit: dest.limit,
-          queueLen: http.queueLen,
-          maxQueueBytes: http.maxQueueBytes,
-          workers: http.workers,
-          timeoutMs: http.timeoutMs,
-          skipVerify: http.skipVerify,
-          preserveHost: config.originalHost || deps.pipelineSetsHost,
-          onResponse: http.trackResponses ? deps.onShadowResponse : undefined,
-          responseBufferBytes: http.responseBufferBytes,
-        },
-        { stats, log },
-      ),
-    );
+    outputs.push(createHttpOutput(httpOutputOptions(config, dest, deps), { stats, log }));
   }
   for (const file of config.fileOutputs) outputs.push(createFileOutput(fileOutputOptions(config, file.pathTemplate), { stats, log }));
   if (config.outputStdout) outputs.push(createStdoutOutput(OUTPUT_INTERNALS.stdoutQueue, { stats, log, stream: process.stdout }));
   if (config.outputNull) outputs.push(createNullOutput(OUTPUT_INTERNALS.nullQueue, { stats, log }));
   return outputs;
+}
+
+/** An HTTP output's options, every one from the configuration (the flag table's defaults). */
+export function httpOutputOptions(config: Config, dest: HttpDestination, deps: Pick<OutputDeps, 'pipelineSetsHost' | 'onShadowResponse'>): HttpOutputOptions {
+  const http = config.outputHttp;
+  return {
+    url: dest.url,
+    limit: dest.limit,
+    queueLen: http.queueLen,
+    maxQueueBytes: http.maxQueueBytes,
+    workers: http.workers,
+    timeoutMs: http.timeoutMs,
+    skipVerify: http.skipVerify,
+    preserveHost: config.originalHost || deps.pipelineSetsHost,
+    onResponse: http.trackResponses ? deps.onShadowResponse : undefined,
+    responseBufferBytes: http.responseBufferBytes,
+  };
 }
 
 /** A file output's options: every one from the configuration (the flag table's defaults) or OUTPUT_INTERNALS. */

@@ -22,12 +22,12 @@ import { OUTPUT_INTERNALS } from '../../src/config/flags.js';
 import { createMiddleware } from '../../src/gor/middleware.js';
 import { FanOut } from '../../src/outputs/fan-out.js';
 import { createFileOutput } from '../../src/outputs/file-output.js';
-import { createHttpOutput, HTTP_OUTPUT_DEFAULTS } from '../../src/outputs/http-output.js';
+import { createHttpOutput } from '../../src/outputs/http-output.js';
 import { createNullOutput } from '../../src/outputs/null-output.js';
 import { createStdoutOutput } from '../../src/outputs/stdout-output.js';
 import { createMemoryLogger, type Logger } from '../../src/telemetry/logger.js';
 import { Stats } from '../../src/telemetry/stats.js';
-import { accounting, blackHole, fileOpts, middlewareOpts, recordingServer, refusedPort, request, until } from './helpers.js';
+import { accounting, blackHole, fileOpts, httpOpts, middlewareOpts, recordingServer, refusedPort, request, until } from './helpers.js';
 
 type Scenario = 'deliver' | 'full' | 'broken' | 'stuck';
 
@@ -62,11 +62,11 @@ const SUBJECTS: Subject[] = [
     async build(scenario, d) {
       if (scenario === 'broken') {
         const url = `http://127.0.0.1:${await refusedPort()}`;
-        return { out: createHttpOutput({ ...HTTP_OUTPUT_DEFAULTS, url, timeoutMs: 1000 }, d), cleanup: nothing };
+        return { out: createHttpOutput(httpOpts(url, { timeoutMs: 1000 }), d), cleanup: nothing };
       }
       const peer = scenario === 'deliver' ? await recordingServer() : await blackHole();
       const limits = scenario === 'full' ? { queueLen: TINY.maxItems, workers: 1 } : {};
-      return { out: createHttpOutput({ ...HTTP_OUTPUT_DEFAULTS, url: peer.url, ...limits }, d), cleanup: () => peer.close() };
+      return { out: createHttpOutput(httpOpts(peer.url, limits), d), cleanup: () => peer.close() };
     },
   },
   {

@@ -7,7 +7,8 @@ import { Stats } from '../../src/telemetry/stats.js';
 import { createMemoryLogger } from '../../src/telemetry/logger.js';
 import { baseConfig, type Config } from '../../src/config/config.js';
 import { applyDefaults } from '../../src/config/parse.js';
-import { fileOutputOptions, middlewareOptions } from '../../src/engine/outputs.js';
+import { fileOutputOptions, httpOutputOptions, middlewareOptions } from '../../src/engine/outputs.js';
+import type { HttpOutputOptions } from '../../src/outputs/http-output.js';
 import type { FileOutputOptions } from '../../src/outputs/file-output.js';
 import type { MiddlewareOptions } from '../../src/gor/middleware.js';
 
@@ -135,4 +136,9 @@ export function fileOpts(pathTemplate: string, more: Partial<FileOutputOptions> 
 /** The middleware's options as the engine builds them from the flag defaults, with `more` on top. */
 export function middlewareOpts(command: string, more: Partial<MiddlewareOptions> = {}): MiddlewareOptions {
   return { ...middlewareOptions(flagDefaults(), command), ...more };
+}
+
+/** An HTTP output's options as the engine builds them from the flag defaults, with `more` on top. */
+export function httpOpts(url: string, more: Partial<HttpOutputOptions> = {}): HttpOutputOptions {
+  return { ...httpOutputOptions(flagDefaults(), { url }, { pipelineSetsHost: false }), ...more };
 }
