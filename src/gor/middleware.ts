@@ -99,7 +99,6 @@ class MiddlewareProcess extends QueuedOutput<Line> {
     this.#deps = deps;
     this.#argv = argv;
     this.#now = deps.now ?? Date.now;
-    deps.stats.gauge(this.name, 'pending', () => this.#pending.size);
     // Not copies, so not in seen = mirrored + dropped + errors: the child's own health.
     deps.stats.gauge(this.name, 'restarts', () => this.#restarts);
     deps.stats.gauge(this.name, 'bad_lines', () => this.#badLines);

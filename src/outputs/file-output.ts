@@ -108,7 +108,6 @@ class FileOutputImpl extends QueuedOutput<Item> implements FileOutput {
     this.#deps = deps;
     this.#now = now;
     this.#perMessage = isPerMessageTemplate(opts.pathTemplate);
-    deps.stats.gauge(this.name, 'batched', () => this.#batch.length);
     this.#timer = setInterval(() => void this.flush(), opts.flushIntervalMs);
     this.#timer.unref();
   }
@@ -175,7 +174,13 @@ class FileOutputImpl extends QueuedOutput<Item> implements FileOutput {
 
   /** Routes one record into the current file's buffer, switching files as gor's naming rules say. */
   async #place(item: Item): Promise<void> {
-    const path = await this.#pathFor(item);
+    let path: string;
+    try {
+      path = await this.#pathFor(item);
+    } catch (err) {
+      this.#diskError('name', this.name, err);
+      return this.failed('write', 1, { why: 'no file name' });
+    }
     if (this.#file?.path !== path) {
       await this.#writeBatch();
       await this.#closeFile();

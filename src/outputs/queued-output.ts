@@ -74,6 +74,7 @@ export abstract class QueuedOutput<Item> implements Output {
     this.rlog = new RateLimitedLog(deps.log, 1000, deps.now ?? Date.now);
     this.#queue = new BoundedQueue<Item>(bounds.maxItems, bounds.maxBytes);
     deps.stats.gauge(name, 'queue_depth', () => this.#queue.length);
+    deps.stats.gauge(name, 'in_flight', () => this.#inFlight);
   }
 
   /** Which message types this output takes. */
