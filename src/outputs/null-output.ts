@@ -22,6 +22,7 @@ class NullOutput extends QueuedOutput<true> {
   }
 }
 
-export function createNullOutput(bounds: QueueBounds, deps: QueuedOutputDeps): QueuedOutput<true> {
-  return new NullOutput('null', bounds, deps);
+/** `name` is `dest=` in stats and logs ('null' for --output-null; tests give stand-ins their own). */
+export function createNullOutput(bounds: QueueBounds, deps: QueuedOutputDeps, name = 'null'): QueuedOutput<true> {
+  return new NullOutput(name, bounds, deps);
 }

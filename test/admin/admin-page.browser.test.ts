@@ -13,6 +13,7 @@ import { startAdmin, type AdminSurface } from '../../src/admin/index.js';
 import type { ComparisonReport, ComparisonSource } from '../../src/admin/report.js';
 import { DestinationGate } from '../../src/engine/destination-gate.js';
 import { createNullOutput } from '../../src/outputs/null-output.js';
+import { OUTPUT_INTERNALS } from '../../src/config/flags.js';
 import { createMemoryLogger } from '../../src/telemetry/logger.js';
 import { Stats, TAP } from '../../src/telemetry/stats.js';
 import { eventually, freePort } from '../helpers/net.js';
@@ -45,7 +46,7 @@ describe('live page in a real browser', { skip: existsSync(CHROMIUM) ? false : `
     for (let i = 0; i < 1250; i++) stats.mirrored(control, 11);
     stats.gauge(candidate, 'queue_depth', () => 3);
     stats.gauge(control, 'queue_depth', () => 0);
-    const gates = [candidate, control].map((name) => new DestinationGate({ ...createNullOutput({ stats }), name }, { stats }));
+    const gates = [candidate, control].map((name) => new DestinationGate(createNullOutput(OUTPUT_INTERNALS.nullQueue, { stats, log }, name), { stats }));
     port = await freePort();
     // The instance name comes from $DYNO on Heroku; pretend to be web.1 while the admin starts.
     const dyno = process.env.DYNO;

@@ -10,6 +10,8 @@ import { RequestSniffer, type LocalRequest } from '../../src/relay/request-sniff
 import { ResponseTracker } from '../../src/relay/response-tracker.js';
 import { DestinationGate } from '../../src/engine/destination-gate.js';
 import { createNullOutput } from '../../src/outputs/null-output.js';
+import { OUTPUT_INTERNALS } from '../../src/config/flags.js';
+import { createMemoryLogger } from '../../src/telemetry/logger.js';
 import { Stats } from '../../src/telemetry/stats.js';
 import { newMessageId, nowNs, type RequestMessage } from '../../src/core/message.js';
 import { authenticate, cookieValue, tokenMatches } from '../../src/admin/auth.js';
@@ -118,9 +120,9 @@ test('the response tracker counts final answers: HEAD, 1xx, 204, chunked; a tunn
   assert.ok(t.lost);
 });
 
-test('the gate: paused drops count as seen + dropped; sampling is an exact running fraction; responses follow their request', () => {
+test('the gate: paused drops count as seen + dropped; sampling is an exact running fraction; responses follow their request', async () => {
   const stats = new Stats();
-  const gate = new DestinationGate(createNullOutput({ stats }), { stats });
+  const gate = new DestinationGate(createNullOutput(OUTPUT_INTERNALS.nullQueue, { stats, log: createMemoryLogger() }), { stats });
   const req = (): RequestMessage => ({ type: 'request', id: newMessageId(), startNs: nowNs(), method: 'GET', target: '/', version: 'HTTP/1.1', headers: [], body: Buffer.alloc(0) });
   gate.pause();
   assert.deepEqual(gate.offer(req()), { accepted: false, reason: 'paused' });
@@ -129,6 +131,7 @@ test('the gate: paused drops count as seen + dropped; sampling is an exact runni
   const results = Array.from({ length: 8 }, () => gate.offer(req()).accepted);
   assert.equal(results.filter(Boolean).length, 2);
   assert.equal(stats.entry('null').seen, 9);
+  await gate.close(1000); // outputs deliver out of offer()'s call: closing flushes
   assert.equal(stats.entry('null').mirrored, 2);
   assert.throws(() => gate.setSamplePercent(101), RangeError);
 });
