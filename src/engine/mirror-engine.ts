@@ -7,6 +7,7 @@ import { compileModifiers, type Pipeline } from '../pipeline/index.js';
 import { FanOut } from '../outputs/fan-out.js';
 import { createTap } from '../inputs/tap.js';
 import { createMiddleware } from '../gor/middleware.js';
+import { splitCommandLine } from '../gor/command-line.js';
 import type { Mirror } from '../modes/mirror.js';
 import { Router } from './router.js';
 import { createOutputs, middlewareOptions } from './outputs.js';
@@ -15,7 +16,8 @@ import { adminConfigured, startAdmin, type AdminSurface } from '../admin/index.j
 
 /**
  * Everything that can reject the configuration, done before anything starts (so bad
- * input exits 2 with nothing spawned or bound): today, compiling the modifier regexes.
+ * input exits 2 with nothing spawned or bound): compiling the modifier regexes, splitting
+ * the middleware command.
  */
 export interface MirrorPlan {
   readonly config: Config;
@@ -23,6 +25,8 @@ export interface MirrorPlan {
 }
 
 export function planMirror(config: Config): MirrorPlan {
+  // A middleware command that cannot be split is the user's to fix: say so now, not after the app booted.
+  if (config.middleware !== undefined) splitCommandLine(config.middleware);
   return { config, pipeline: compileModifiers(config.modifierFlags) };
 }
 

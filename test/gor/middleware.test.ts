@@ -7,7 +7,8 @@ import { splitCommandLine } from '../../src/gor/command-line.js';
 import { createMiddleware } from '../../src/gor/middleware.js';
 import { Stats } from '../../src/telemetry/stats.js';
 import { memoryLog, until } from './helpers.js';
-import { middlewareOpts } from '../outputs/helpers.js';
+import { flagDefaults, middlewareOpts } from '../outputs/helpers.js';
+import { planMirror } from '../../src/engine/mirror-engine.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/middleware/${name}`, import.meta.url));
 const cmd = (name: string) => `'${process.execPath}' '${fixture(name)}'`;
@@ -39,6 +40,8 @@ test('command lines are split without a shell, quotes respected', () => {
   assert.deepEqual(splitCommandLine('ruby mw.rb'), ['ruby', 'mw.rb']);
   assert.throws(() => splitCommandLine(`node 'oops`), (e: unknown) => e instanceof UsageError && /unterminated single quote/.test(e.message));
   assert.throws(() => splitCommandLine('   '), (e: unknown) => e instanceof UsageError && /empty command/.test(e.message));
+  // …and checked in the plan, before anything is spawned or bound (a UsageError, exit 2).
+  assert.throws(() => planMirror({ ...flagDefaults(), middleware: `node 'oops` }), (e: unknown) => e instanceof UsageError && /unterminated single quote/.test(e.message));
 });
 
 test('a goreplay_middleware script modifies requests, drops /skip ones (counted), passes responses; stderr is forwarded', async () => {
