@@ -11,6 +11,7 @@ import { createMiddleware } from '../../src/gor/middleware.js';
 import { parseRequestBytes, serializeRequest } from '../../src/http1/index.js';
 import { Stats } from '../../src/telemetry/stats.js';
 import { memoryLog, until } from './helpers.js';
+import { middlewareOpts } from '../outputs/helpers.js';
 
 const ECHO = fileURLToPath(new URL('../fixtures/middleware/echo.js', import.meta.url));
 const WIRE = 'POST /m HTTP/1.1\r\nHost: app\r\nX-Odd:   v  \r\nCookie:\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nX-T: 1\r\n\r\n';
@@ -19,7 +20,7 @@ test('a pass-through middleware gets and gives back the payload as received', as
   const parsed = parseRequestBytes(Buffer.from(WIRE, 'latin1'), { id: 'abc123', startNs: 1_700_000_000_000_000_000n });
   assert.ok(parsed.ok);
   const got: Message[] = [];
-  const mw = createMiddleware({ command: `'${process.execPath}' '${ECHO}'`, pendingTimeoutMs: 2000 }, { stats: new Stats(), log: memoryLog(), onMessage: (m) => got.push(m) });
+  const mw = createMiddleware(middlewareOpts(`'${process.execPath}' '${ECHO}'`, { pendingTimeoutMs: 2000 }), { stats: new Stats(), log: memoryLog(), onMessage: (m) => got.push(m) });
   try {
     mw.offer(parsed.message);
     await until(() => got.length === 1, 'the echoed request');
