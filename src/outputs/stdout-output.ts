@@ -30,8 +30,7 @@ class StdoutOutput extends QueuedOutput<Buffer> {
     this.#stream.on('drain', this.#onDrain);
     // Kept after close too: a late EPIPE must not crash the process.
     this.#stream.on('error', (err: NodeJS.ErrnoException) => {
-      this.rlog.error('stream', 'stdout-output-error', { dest: this.name, code: err.code, error: err.message });
-      this.#broken = true;
+      this.#streamFailed(err);
       this.dropQueued('destination_down', { why: 'stdout failed' });
     });
   }
@@ -55,11 +54,17 @@ class StdoutOutput extends QueuedOutput<Buffer> {
       const ok = this.#stream.write(buf, (err) => {
         if (!err) return this.delivered();
         // The callback comes before the stream's 'error' event: stop taking copies already.
-        this.#broken = true;
+        this.#streamFailed(err);
         this.failed('write', 1, { code: (err as NodeJS.ErrnoException).code });
       });
       if (!ok) this.#waitingDrain = true;
     }
+  }
+
+  /** The stream is gone (EPIPE, ENOSPC…): logged once a second at most, whichever of the write callback or 'error' says it first. */
+  #streamFailed(err: NodeJS.ErrnoException): void {
+    this.#broken = true;
+    this.rlog.error('stream', 'stdout-output-error', { dest: this.name, code: err.code, error: err.message });
   }
 
   protected override release(): void {

@@ -56,7 +56,7 @@ test('stdout output on /dev/full: write errors are counted and logged, nothing t
   // The accepted copy failed (an error); the refused one is returned for the fan-out to count.
   assert.equal(e.errors.write, 1);
   assert.equal(e.seen, 2);
-  assert.ok(log.lines.some((l) => /at=stdout-output-error .*code=ENOSPC/.test(l)));
+  assert.ok(log.lines.some((l) => /at=stdout-output-error .*code=ENOSPC/.test(l)), log.lines.join("\n"));
 });
 
 test('null output counts every copy as mirrored and writes nothing', async () => {
