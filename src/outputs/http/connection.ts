@@ -4,6 +4,7 @@ import { BodyCollector } from '../../http1/body-collector.js';
 import { responseFraming, type BodyFraming } from '../../http1/framing.js';
 import { parseResponseHead, type ResponseHead } from '../../http1/head-parser.js';
 import { MAX_HEADER_BYTES } from '../../http1/limits.js';
+import { leanResponseHead } from './lean-head.js';
 import { StreamParser, type AfterMessage, type HeadDecision } from '../../http1/stream-parser.js';
 
 /**
@@ -172,7 +173,8 @@ export class ShadowConnection {
   #head(bytes: Buffer): HeadDecision<ResponseHead> {
     const ex = this.current;
     if (ex === null) throw new Error('response without a request');
-    const head = parseResponseHead(bytes);
+    // Kept responses get every field (and full validation); discarded ones only their framing.
+    const head = ex.keep >= 0 ? parseResponseHead(bytes) : leanResponseHead(bytes);
     const framing = responseFraming(head, ex.method);
     if (head.status >= 200 || head.status === 101) ex.onHead(head);
     return { head, framing, body: this.#sink };
