@@ -1,7 +1,14 @@
+import { createRequire } from 'node:module';
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { Destination } from '../http-request.js';
 import { ShadowConnection, type ConnectionOwner } from './connection.js';
+
+// node:tls (and crypto under it) costs ~3.5 MB of RSS: loaded only for an https destination.
+let tlsModule: typeof import('node:tls') | undefined;
+function tls(): typeof import('node:tls') {
+  return (tlsModule ??= createRequire(import.meta.url)('node:tls') as typeof import('node:tls'));
+}
 
 export interface PoolOptions {
   /** Most connections open at once (= the output's workers). */
@@ -94,7 +101,7 @@ export class ConnectionPool implements ConnectionOwner {
   #open(): ShadowConnection {
     let socket: Socket;
     if (this.#dest.https) {
-      const tls = tlsConnect({
+      const secure = tls().connect({
         host: this.#host,
         port: this.#port,
         rejectUnauthorized: !this.#opts.skipVerify,
@@ -103,10 +110,10 @@ export class ConnectionPool implements ConnectionOwner {
         ...(this.#session ? { session: this.#session } : {}),
       });
       // TLS 1.3 tickets arrive after the handshake.
-      tls.once('session', (s: Buffer) => {
+      secure.on('session', (s: Buffer) => {
         this.#session = s;
       });
-      socket = tls;
+      socket = secure;
     } else {
       socket = netConnect({ host: this.#host, port: this.#port });
     }
