@@ -3,5 +3,5 @@
 import { run } from './run.js';
 
 process.exitCode = await run('traffic-duplicator', process.argv.slice(2));
-// Outputs and relays are closed by now; don't wait for stray timers (undici's pools, etc.).
+// Outputs and relays are closed by now; don't wait for stray timers or sockets.
 process.exit();

@@ -332,7 +332,7 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
   #schedulePump(): void {
     if (this.#pumpScheduled) return;
     this.#pumpScheduled = true;
-    // Out of offer()'s call (and out of undici's callbacks): starting requests is undici's work, not the tee's.
+    // Out of offer()'s call (and out of the connections' callbacks): writing copies is not the tee's work.
     queueMicrotask(() => {
       this.#pumpScheduled = false;
       this.#safePump();
