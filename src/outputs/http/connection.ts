@@ -26,7 +26,8 @@ export interface Exchange {
   onResponse(head: ResponseHead, body: Buffer): void;
   /**
    * The exchange ended without a complete response. `early` is true when no response byte
-   * had arrived on a connection that had answered before: the stale keep-alive race.
+   * had arrived on a connection that was open before the copy was written: the stale
+   * keep-alive race.
    */
   onFailure(err: Error, early: boolean): void;
   /** Past the drain limit: the shadow has answered, the rest is not worth reading. */
@@ -87,11 +88,15 @@ export class ShadowConnection {
   readonly socket: Socket;
   /** The copy in flight on this connection, or null while idle. */
   current: Exchange | null = null;
-  /** Answered at least one request: a failure before the next response byte may be the stale race. */
-  answered = false;
   /** The socket is (TLS-)connected. */
   ready = false;
   #gotBytes = false;
+  /**
+   * The current copy was written on a connection that was already open (reused, or warmed
+   * ahead of traffic): if it closes before any response byte, the shadow most likely closed
+   * it as idle just as we wrote — the stale keep-alive race, not a failure of the copy.
+   */
+  #sentOnOpen = false;
   readonly #sink = new ResponseSink();
   #reusable = true;
   #dead = false;
@@ -131,6 +136,7 @@ export class ShadowConnection {
   send(ex: Exchange, bytes: readonly Buffer[]): void {
     this.current = ex;
     this.#gotBytes = false;
+    this.#sentOnOpen = this.ready;
     this.#sink.reset(ex.keep);
     const s = this.socket;
     if (bytes.length === 1) {
@@ -188,7 +194,6 @@ export class ShadowConnection {
     if (framing.kind === 'until-close' || framing.kind === 'tunnel' || !keepAlive(head.version, head.headers)) this.#reusable = false;
     const body = this.#sink.finish();
     this.current = null;
-    this.answered = true;
     // A response before the whole request was written (an early 4xx) leaves our bytes in flight: not reusable.
     if (this.#reusable && this.socket.writableLength === 0 && !this.#dead) this.#owner.release(this);
     else this.destroy();
@@ -215,7 +220,7 @@ export class ShadowConnection {
     }
     const left = this.current;
     if (left !== null) {
-      const early = this.answered && !this.#gotBytes;
+      const early = this.#sentOnOpen && !this.#gotBytes;
       this.#fail(err ?? closedError(), early);
       return;
     }
