@@ -10,6 +10,13 @@ import { classifyError, estimateSize, parseDestination, shadowWireBytes, type De
 import type { Exchange, ShadowConnection } from './http/connection.js';
 import { ConnectionPool } from './http/pool.js';
 
+/**
+ * The HTTP output: one destination's bounded queue, its workers (= most connections), the
+ * whole-request timeout sweep, the circuit breaker and the accounting. Copies are written
+ * as the pre-framed bytes of shadowWireBytes() on pooled keep-alive connections
+ * (outputs/http/): no HTTP client library, nothing re-serialized on the way out.
+ */
+
 export interface HttpOutputOptions {
   /** http:// or https:// base; a path prefix in the URL is prepended to each request target (as gor does). */
   url: string;
