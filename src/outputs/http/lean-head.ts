@@ -34,7 +34,8 @@ export function leanResponseHead(bytes: Buffer): ResponseHead {
     }
     pos = end + 2;
   }
-  return { version, status, reason: '', headers };
+  // No line offsets: a discarded answer is never re-serialized or edited.
+  return { version, status, reason: '', headers, lineEnds: [] };
 }
 
 /** Length of a field name worth reading (10, 14 or 17 chars before the colon), else 0. */
