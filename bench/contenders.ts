@@ -7,6 +7,7 @@ import { childPids } from './proc-stats.js';
 import { freePort, spawnChild, waitForPort, type Child } from './proc.js';
 import type { Shadow } from './shadows.js';
 import { parseStatsLine, TdCounters } from './td-stats.js';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
 
 /** Something wrk can be pointed at. `pids()` are the processes whose CPU/RSS is "the proxy". */
 export interface Contender {
@@ -32,12 +33,15 @@ export const TD_STATS_MS = 500;
 
 export async function startTd(name: string, appPort: number, shadows: Shadow[], extraArgs: string[] = [], nodeArgs: string[] = []): Promise<Contender> {
   const port = await freePort();
+  // The flags our bins start node with (src/cli/node-flags.ts): we measure what users run.
   const args = [
+    ...NODE_FLAGS,
     ...nodeArgs,
     TD_MAIN,
     '--listen', `127.0.0.1:${port}`,
     '--upstream', `http://127.0.0.1:${appPort}`,
     ...shadows.flatMap((s) => ['--output-http', s.url]),
+    ...(shadows.some((s) => s.https) ? ['--output-http-skip-verify'] : []),
     '--stats-interval', `${TD_STATS_MS}ms`,
     '--shutdown-grace', '2s',
     '--quiet',
@@ -61,7 +65,7 @@ export async function startNginx(name: string, nginxBin: string, appPort: number
   // Workers run as nobody when we are root: they must be able to enter the prefix.
   chmodSync(prefix, 0o755);
   const conf = path.join(prefix, 'nginx.conf');
-  writeFileSync(conf, nginxConf({ prefix, listenPort: port, appPort, shadowPorts: shadows.map((s) => s.port), timeoutSec: 5 }));
+  writeFileSync(conf, nginxConf({ prefix, listenPort: port, appPort, shadowPorts: shadows.map((s) => s.port), shadowHttps: shadows.map((s) => s.https), timeoutSec: 5 }));
   // Foreground, as our child: `-e` keeps the compiled-in error log path out of the way.
   const child: Child = spawnChild(name, nginxBin, ['-p', prefix, '-c', conf, '-e', path.join(prefix, 'error.log'), '-g', 'daemon off;']);
   await waitForPort(port, 15_000).catch((e: Error) => {

@@ -16,6 +16,8 @@ export interface NginxConfInput {
   listenPort: number;
   appPort: number;
   shadowPorts: number[];
+  /** Per shadow: https (nginx does not verify upstream certificates by default, as --output-http-skip-verify). */
+  shadowHttps?: boolean[];
   timeoutSec: number;
 }
 
@@ -28,7 +30,7 @@ export function nginxConf(c: NginxConfInput): string {
     .map(
       (_, i) => `    location = /_mirror${i + 1} {
       internal;
-      proxy_pass http://shadow${i + 1}$request_uri;
+      proxy_pass ${c.shadowHttps?.[i] ? 'https' : 'http'}://shadow${i + 1}$request_uri;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host shadow${i + 1};

@@ -47,7 +47,7 @@ export function summarise(dir: string, root: string, top = 30): string {
         seen.add(k);
         inclusive.set(k, (inclusive.get(k) ?? 0) + dt);
       }
-      const file = url ? url.replace(/node_modules\/(undici\/lib\/[^/]+)\/.*/, 'node_modules/$1/…') : n.callFrame.functionName;
+      const file = url || n.callFrame.functionName;
       perFile.set(file, (perFile.get(file) ?? 0) + dt);
       total += dt;
     });
@@ -55,8 +55,8 @@ export function summarise(dir: string, root: string, top = 30): string {
   const pct = (v: number) => `${((100 * v) / Math.max(1, total)).toFixed(1).padStart(5)}%`;
   const lines = [`self time, ${(total / 1e6).toFixed(1)} s sampled`, '', 'by function:'];
   for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`${pct(v)}  ${k}`);
-  lines.push('', 'inclusive (our code and undici):');
-  for (const [k, v] of [...inclusive].filter(([k]) => /dist\/|undici/.test(k)).sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`${pct(v)}  ${k}`);
+  lines.push('', 'inclusive (our code):');
+  for (const [k, v] of [...inclusive].filter(([k]) => /dist\//.test(k)).sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`${pct(v)}  ${k}`);
   lines.push('', 'by file:');
   for (const [k, v] of [...perFile].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`${pct(v)}  ${k}`);
   return lines.join('\n');

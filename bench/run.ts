@@ -15,12 +15,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chartSvg } from './chart.js';
+import { coldStart, type ColdRow } from './cold.js';
+import { fixedRate, type RateSample } from './fixed-rate.js';
+import { rssMb } from './proc-stats.js';
 import { direct, startNginx, startTd, type Contender } from './contenders.js';
 import { measureRound, warmUp, type RoundContext } from './measure.js';
-import { stopAll, type Child } from './proc.js';
-import { degradedTable, healthyTable, ratioTable, targetLines, type DegradedRow } from './report.js';
+import { sleep, stopAll, type Child } from './proc.js';
+import { coldTable, degradedTable, fixedRateTable, healthyTable, issue8Targets, ratioTable, type DegradedRow } from './report.js';
 import { startShadow, tsNode, type Shadow, type ShadowMode } from './shadows.js';
-import { fold, type Row, type Sample } from './stats.js';
+import { fold, median, type Row, type Sample } from './stats.js';
 import { summarise } from './profile.js';
 import { ensureTools, machine, versions } from './tools.js';
 import { WORKLOADS, writeScript } from './wrk.js';
@@ -33,8 +36,8 @@ const SKIP_HEALTHY = argv.includes('--skip-healthy');
 const PROFILE = argv.includes('--profile');
 /** Round length, rounds, warm-up, degraded round length: the full run stays under 10 minutes. */
 const P = QUICK
-  ? { seconds: 1, rounds: 1, warmup: 0, degradedSeconds: 2, drainMaxMs: 3000 }
-  : { seconds: 3, rounds: 3, warmup: 1, degradedSeconds: 7, drainMaxMs: 6000 };
+  ? { seconds: 1, rounds: 1, warmup: 0, degradedSeconds: 2, drainMaxMs: 3000, rateSeconds: 2, rateRounds: 1, coldSeconds: 2, coldRounds: 1 }
+  : { seconds: 3, rounds: 3, warmup: 1, degradedSeconds: 7, drainMaxMs: 6000, rateSeconds: 5, rateRounds: 2, coldSeconds: 3, coldRounds: 3 };
 const SHADOW_COUNTS = [1, 2, 3];
 /**
  * Ours with defaults (what users get), plus td-2-w64, which passes --output-http-workers 64
@@ -52,7 +55,14 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 
 const log = (s: string) => console.log(s);
 
-async function healthy(ctx: RoundContext, tools: { nginx: string }, appPort: number): Promise<Row[]> {
+interface Healthy {
+  rows: Row[];
+  /** RSS (MB) of td-2 and nginx-2 once started, before any traffic. */
+  idle: { td: number; nginx: number };
+  fixed: RateSample[];
+}
+
+async function healthy(ctx: RoundContext, tools: { nginx: string; h2load: string }, appPort: number): Promise<Healthy> {
   // Three recording shadows, shared by all contenders: only one contender runs at a time
   // and each round reads the shadows' counts before and after.
   const shadows: Shadow[] = [];
@@ -61,6 +71,11 @@ async function healthy(ctx: RoundContext, tools: { nginx: string }, appPort: num
   for (const v of TD_VARIANTS) contenders.push(await startTd(v.name, appPort, shadows.slice(0, v.shadows), v.args));
   for (const n of SHADOW_COUNTS) contenders.push(await startNginx(`nginx-${n}`, tools.nginx, appPort, shadows.slice(0, n)));
   try {
+    // Idle: started, connected to its shadows, no request yet.
+    await sleep(1000);
+    const byName = (n: string) => contenders.find((c) => c.name === n)!;
+    const idle = { td: rssMb(byName('td-2').pids()[0]!), nginx: byName('nginx-2').pids().reduce((s, p) => s + rssMb(p), 0) };
+    log(`idle RSS: td-2 ${idle.td.toFixed(1)} MB, nginx-2 ${idle.nginx.toFixed(1)} MB`);
     if (P.warmup > 0) {
       log(`warm-up: ${P.warmup}s per contender and workload`);
       for (const c of contenders) await warmUp(ctx, c, WORKLOADS, P.warmup);
@@ -80,7 +95,9 @@ async function healthy(ctx: RoundContext, tools: { nginx: string }, appPort: num
     const folded = contenders.flatMap((c) =>
       WORKLOADS.map((w) => fold(samples.filter((s) => s.contender === c.name && s.workload === w.name), c.kind !== 'direct')),
     );
-    return folded.sort((a, b) => ORDER.indexOf(a.contender) - ORDER.indexOf(b.contender));
+    log(`fixed rate (h2load --h1 --rps): ${P.rateRounds} round(s) of ${P.rateSeconds}s per rate and contender`);
+    const fixed = await fixedRate(tools.h2load, ['direct', 'td-2', 'nginx-2'].map(byName), P.rateRounds, P.rateSeconds, log);
+    return { rows: folded.sort((a, b) => ORDER.indexOf(a.contender) - ORDER.indexOf(b.contender)), idle, fixed };
   } finally {
     for (const c of contenders) await c.stop();
     for (const s of shadows) await s.stop();
@@ -123,6 +140,34 @@ async function degraded(ctx: RoundContext, tools: { nginx: string }, appPort: nu
   return { rows, badUrls };
 }
 
+/** Fresh proxies, traffic at once, two shadows (one https); alternating td / nginx rounds. */
+async function cold(ctx: RoundContext, tools: { nginx: string }, appPort: number): Promise<ColdRow[]> {
+  const w = WORKLOADS[0]!;
+  const shadows = [await startShadow('ok', 'cold-ok'), await startShadow('tls', 'cold-tls')];
+  const runs = new Map<string, Array<{ rps: number; p99: number; cpuPer10k: number; peakRssMb: number }>>([['td-2-cold', []], ['nginx-2-cold', []]]);
+  try {
+    for (let round = 0; round < P.coldRounds; round++) {
+      const order = round % 2 === 0 ? ['td-2-cold', 'nginx-2-cold'] : ['nginx-2-cold', 'td-2-cold'];
+      for (const name of order) {
+        const start = name.startsWith('td') ? (n: string, sh: Shadow[]) => startTd(n, appPort, sh) : (n: string, sh: Shadow[]) => startNginx(n, tools.nginx, appPort, sh);
+        const r = await coldStart(start, name, shadows, ctx.wrkBin, ctx.scripts.get(w.name)!, w, P.coldSeconds);
+        runs.get(name)!.push(r);
+        log(`  cold ${name.padEnd(13)} round ${round + 1}/${P.coldRounds} ${Math.round(r.rps).toString().padStart(6)} req/s  p99 ${r.p99.toFixed(2)} ms  CPU ${r.cpuPer10k.toFixed(3)} s/10k  RSS ${r.peakRssMb.toFixed(0)} MB`);
+      }
+    }
+  } finally {
+    for (const s of shadows) await s.stop();
+  }
+  return [...runs].map(([contender, rs]) => ({
+    contender,
+    rounds: rs.length,
+    rps: median(rs.map((r) => r.rps)),
+    p99: median(rs.map((r) => r.p99)),
+    cpuPer10k: median(rs.map((r) => r.cpuPer10k)),
+    peakRssMb: Math.max(...rs.map((r) => r.peakRssMb)),
+  }));
+}
+
 async function profile(ctx: RoundContext, appPort: number): Promise<void> {
   const base = path.join(HERE, 'out', `profile-${Date.now()}`);
   const shadows = [await startShadow('ok', 'p1'), await startShadow('ok', 'p2')];
@@ -161,8 +206,11 @@ async function main(): Promise<void> {
     const ctx: RoundContext = { wrkBin: tools.wrk, scripts, appPid: app.pid, drainMaxMs: P.drainMaxMs };
 
     if (PROFILE) return await profile(ctx, appPort);
-    const rows = SKIP_HEALTHY ? [] : await healthy(ctx, tools, appPort);
+    const h = SKIP_HEALTHY ? undefined : await healthy(ctx, tools, appPort);
+    const rows = h?.rows ?? [];
     const deg = SKIP_DEGRADED ? undefined : await degraded(ctx, tools, appPort);
+    log(`cold start: ${P.coldRounds} alternating round(s) of ${P.coldSeconds}s, fresh proxies, shadows: one http, one https`);
+    const coldRows = await cold(ctx, tools, appPort);
     const minutes = ((Date.now() - started) / 60000).toFixed(1);
 
     const md: string[] = [
@@ -171,7 +219,7 @@ async function main(): Promise<void> {
       `Generated by \`npm run bench${QUICK ? ' -- --quick' : ''}\` (bench/run.ts) on ${new Date().toISOString()}, took ${minutes} min.`,
       '',
       `- Machine: ${m.cpus} CPUs (\`nproc\`), ${m.model}, Linux ${m.kernel}; load average ${load0.toFixed(2)} at start, ${os.loadavg()[0]!.toFixed(2)} at end (shared host).`,
-      `- Node ${v.node}, nginx ${v.nginx} (Debian), ${v.wrk}.`,
+      `- Node ${v.node} (ours started with the bins' flags, src/cli/node-flags.ts), nginx ${v.nginx} (Debian), ${v.wrk}, ${v.h2load}.`,
       `- Load: \`wrk -t1 -c50 -d${P.seconds}s --latency --timeout 10s\`, ${P.rounds} alternating round(s) per contender and workload after a ${P.warmup}s warm-up (none with --quick); req/s and latencies are the median over rounds, CPU and delivery are totals over rounds.`,
       '- Contenders: `direct` = wrk → app (a small Node http server, the floor); `td-N` = wrk → traffic-duplicator (sidecar, dist/, defaults) → app, mirroring to N recording shadows; `nginx-N` = wrk → nginx (1 worker, keepalive upstreams, `mirror` + `mirror_request_body on` per shadow, config in bench/nginx-conf.ts) → app.',
       '- proxy CPU = utime+stime of the proxy process(es) (nginx: master + worker) from /proc, including the drain after wrk stops; app CPU = the app\'s. Peak RSS = VmHWM (nginx: master + worker).',
@@ -182,10 +230,33 @@ async function main(): Promise<void> {
       md.push('## Healthy shadows', '');
       for (const w of WORKLOADS) md.push(`### ${w.label} (\`${w.name}\`)`, '', healthyTable(rows, w, ORDER), '');
       md.push('## Ratios', '', ratioTable(rows, WORKLOADS), '');
-      md.push('## Targets of issue #5 (2 shadows vs nginx-2)', '', ...targetLines(rows, WORKLOADS, 'td-2'), ...targetLines(rows, WORKLOADS, 'td-2-w64'), '');
+      md.push(
+        '## Targets of issue #8 (shipped defaults, 2 shadows, vs nginx-2 in the same run)',
+        '',
+        ...issue8Targets({ rows, workloads: WORKLOADS, idle: h!.idle, fixed: h!.fixed, degraded: deg?.rows, cold: coldRows }),
+        '',
+      );
       writeFileSync(path.join(HERE, 'chart.svg'), chartSvg(rows, WORKLOADS, ORDER, `${m.cpus} CPUs, ${P.rounds}×${P.seconds}s rounds, ${new Date().toISOString().slice(0, 10)}`));
       md.push('![req/s and p99 per contender](chart.svg)', '');
     }
+    if (h) {
+      md.push(
+        '## Fixed rate (added latency over the app direct)',
+        '',
+        `\`h2load --h1 -c C --rps R/C -D ${P.rateSeconds}\` (a constant rate; its clients fire in step), ${P.rateRounds} alternating round(s) per contender and rate, medians over rounds; p50/p99 from h2load's per-request log. Idle RSS before any traffic: td-2 ${h.idle.td.toFixed(1)} MB, nginx-2 ${h.idle.nginx.toFixed(1)} MB.`,
+        '',
+        fixedRateTable(h.fixed),
+        '',
+      );
+    }
+    md.push(
+      '## Cold start (fresh proxy, traffic from the first moment, shadows: one http, one https)',
+      '',
+      `A new proxy per round, \`wrk -t1 -c50 -d${P.coldSeconds}s\` GET keep-alive as soon as its port accepts, no warm-up; ours with --output-http-skip-verify, nginx with its default (no upstream verification). ${P.coldRounds} alternating round(s); medians.`,
+      '',
+      coldTable(coldRows),
+      '',
+    );
     if (deg) {
       md.push(
         '## Degraded shadows (GET keep-alive, one healthy shadow + one bad one)',
@@ -200,7 +271,7 @@ async function main(): Promise<void> {
     const text = md.join('\n');
     // Folded rows as JSON too (bench/out/ is git-ignored), for comparing runs.
     mkdirSync(path.join(HERE, 'out'), { recursive: true });
-    writeFileSync(path.join(HERE, 'out', `results-${Date.now()}.json`), JSON.stringify({ params: P, rows, degraded: deg?.rows }, (_k, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v), 2));
+    writeFileSync(path.join(HERE, 'out', `results-${Date.now()}.json`), JSON.stringify({ params: P, rows, idle: h?.idle, fixed: h?.fixed, cold: coldRows, degraded: deg?.rows }, (_k, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v), 2));
     writeFileSync(path.join(HERE, 'results.md'), text);
     log('\n' + text);
     log(`\nwrote bench/results.md${rows.length ? ' and bench/chart.svg' : ''} (${minutes} min)`);

@@ -6,16 +6,19 @@
  *   slow      answers after 5 s
  *   blackhole accepts and reads, never answers
  *   reset     destroys the connection (RST) as soon as a request arrives
+ *   tls       as ok, over https with the self-signed key/cert in $BENCH_TLS_KEY / $BENCH_TLS_CERT
  * Usage: node --import tsx bench/shadow-server.ts MODE  (prints "LISTENING <port> <controlPort>")
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 
 const mode = process.argv[2] ?? 'ok';
 const counts = { requests: 0, bytes: 0, connections: 0 };
 
-function httpShadow(delayMs: number): net.Server {
-  const s = http.createServer((req, res) => {
+function httpShadow(delayMs: number, tls = false): net.Server {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     let n = 0;
     req.on('data', (c: Buffer) => (n += c.length));
     req.on('end', () => {
@@ -28,7 +31,10 @@ function httpShadow(delayMs: number): net.Server {
       if (delayMs > 0) setTimeout(answer, delayMs);
       else answer();
     });
-  });
+  };
+  const s = tls
+    ? https.createServer({ key: readFileSync(process.env.BENCH_TLS_KEY!), cert: readFileSync(process.env.BENCH_TLS_CERT!) }, handler)
+    : http.createServer(handler);
   s.keepAliveTimeout = 120_000;
   s.headersTimeout = 125_000;
   s.requestTimeout = 0;
@@ -45,8 +51,8 @@ function rawShadow(): net.Server {
   });
 }
 
-const server = mode === 'ok' ? httpShadow(0) : mode === 'slow' ? httpShadow(5000) : rawShadow();
-server.on('connection', () => counts.connections++);
+const server = mode === 'ok' ? httpShadow(0) : mode === 'tls' ? httpShadow(0, true) : mode === 'slow' ? httpShadow(5000) : rawShadow();
+server.on(mode === 'tls' ? 'secureConnection' : 'connection', () => counts.connections++);
 
 const control = http.createServer((_req, res) => {
   res.writeHead(200, { 'Content-Type': 'application/json', Connection: 'close' });

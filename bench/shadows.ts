@@ -1,8 +1,12 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, spawnChild, sleep, type Child } from './proc.js';
 
-export type ShadowMode = 'ok' | 'slow' | 'blackhole' | 'reset' | 'refused';
+export type ShadowMode = 'ok' | 'slow' | 'blackhole' | 'reset' | 'refused' | 'tls';
 
 export interface ShadowCounts {
   requests: number;
@@ -14,6 +18,7 @@ export interface Shadow {
   readonly mode: ShadowMode;
   readonly port: number;
   readonly url: string;
+  readonly https: boolean;
   counts(): Promise<ShadowCounts>;
   stop(): Promise<void>;
 }
@@ -21,8 +26,19 @@ export interface Shadow {
 const SCRIPT = fileURLToPath(new URL('./shadow-server.ts', import.meta.url));
 
 /** Node entry points of the bench run through tsx, like bench/run.ts itself. */
-export function tsNode(name: string, script: string, args: string[]): Child {
-  return spawnChild(name, process.execPath, ['--import', 'tsx', script, ...args]);
+export function tsNode(name: string, script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Child {
+  return spawnChild(name, process.execPath, ['--import', 'tsx', script, ...args], env);
+}
+
+let cert: { BENCH_TLS_KEY: string; BENCH_TLS_CERT: string } | undefined;
+/** A self-signed key and cert (openssl), made once per run, for the https shadow. */
+function selfSigned(): { BENCH_TLS_KEY: string; BENCH_TLS_CERT: string } {
+  if (cert) return cert;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'td-bench-tls-'));
+  const key = path.join(dir, 'key.pem');
+  const crt = path.join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', key, '-out', crt], { stdio: 'ignore' });
+  return (cert = { BENCH_TLS_KEY: key, BENCH_TLS_CERT: crt });
 }
 
 const ZERO: ShadowCounts = { requests: 0, bytes: 0, connections: 0 };
@@ -31,16 +47,17 @@ export async function startShadow(mode: ShadowMode, label: string): Promise<Shad
   if (mode === 'refused') {
     // A port that was free a moment ago and that nobody listens on.
     const port = await freePort();
-    return { mode, port, url: `http://127.0.0.1:${port}`, counts: async () => ({ ...ZERO }), stop: async () => {} };
+    return { mode, port, url: `http://127.0.0.1:${port}`, https: false, counts: async () => ({ ...ZERO }), stop: async () => {} };
   }
-  const child = tsNode(`shadow-${label}`, SCRIPT, [mode]);
+  const child = mode === 'tls' ? tsNode(`shadow-${label}`, SCRIPT, [mode], { ...process.env, ...selfSigned() }) : tsNode(`shadow-${label}`, SCRIPT, [mode]);
   const m = await child.waitFor(/LISTENING (\d+) (\d+)/, 15_000);
   const port = Number(m[1]);
   const control = Number(m[2]);
   return {
     mode,
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `${mode === 'tls' ? 'https' : 'http'}://127.0.0.1:${port}`,
+    https: mode === 'tls',
     counts: () => getJson(control) as Promise<ShadowCounts>,
     stop: () => child.stop(),
   };

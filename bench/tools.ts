@@ -12,29 +12,31 @@ function which(name: string, extra: string[]): string | undefined {
 export interface Tools {
   nginx: string;
   wrk: string;
+  /** h2load (nghttp2-client): the fixed-rate workload. */
+  h2load: string;
 }
 
 export function ensureTools(): Tools {
-  const find = () => ({ nginx: which('nginx', ['/usr/sbin/nginx']), wrk: which('wrk', ['/usr/bin/wrk']) });
+  const find = () => ({ nginx: which('nginx', ['/usr/sbin/nginx']), wrk: which('wrk', ['/usr/bin/wrk']), h2load: which('h2load', ['/usr/bin/h2load']) });
   let t = find();
-  if (t.nginx && t.wrk) return t as Tools;
-  const missing = [!t.nginx && 'nginx', !t.wrk && 'wrk'].filter(Boolean).join(' and ');
+  if (t.nginx && t.wrk && t.h2load) return t as Tools;
+  const missing = [!t.nginx && 'nginx', !t.wrk && 'wrk', !t.h2load && 'h2load'].filter(Boolean).join(' and ');
   if (process.getuid?.() !== 0) {
-    throw new Error(`bench needs ${missing}. Install them with: sudo apt-get install -y nginx-light wrk  (then run npm run bench again)`);
+    throw new Error(`bench needs ${missing}. Install them with: sudo apt-get install -y nginx-light wrk nghttp2-client  (then run npm run bench again)`);
   }
-  console.log(`installing ${missing}: apt-get install -y nginx-light wrk`);
+  console.log(`installing ${missing}: apt-get install -y nginx-light wrk nghttp2-client`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'nginx-light', 'wrk'], { stdio: 'inherit', env });
+  const install = () => spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'nginx-light', 'wrk', 'nghttp2-client'], { stdio: 'inherit', env });
   if (install().status !== 0) {
     spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
     install();
   }
   t = find();
-  if (!t.nginx || !t.wrk) throw new Error(`could not install ${missing} (apt-get install -y nginx-light wrk failed)`);
+  if (!t.nginx || !t.wrk || !t.h2load) throw new Error(`could not install ${missing} (apt-get install -y nginx-light wrk nghttp2-client failed)`);
   return t as Tools;
 }
 
-export function versions(t: Tools): { node: string; nginx: string; wrk: string } {
+export function versions(t: Tools): { node: string; nginx: string; wrk: string; h2load: string } {
   const run = (cmd: string, args: string[]) => {
     const r = spawnSync(cmd, args, { encoding: 'utf8' });
     return `${r.stdout}${r.stderr}`.split('\n')[0]!.trim();
@@ -43,6 +45,7 @@ export function versions(t: Tools): { node: string; nginx: string; wrk: string }
     node: process.version,
     nginx: run(t.nginx, ['-v']).replace(/^nginx version:\s*/, ''),
     wrk: run(t.wrk, ['-v']).replace(/\s+Copyright.*$/, ''),
+    h2load: run(t.h2load, ['--version']),
   };
 }
 

@@ -56,7 +56,7 @@ export const UNSUPPORTED: readonly Unsupported[] = [
   },
   {
     names: ['output-http-compatibility-mode'],
-    why: "it switched gor to Go's standard HTTP client; traffic-duplicator always uses undici",
+    why: "it switched gor to Go's standard HTTP client; traffic-duplicator always uses its own HTTP/1.1 keep-alive sender",
     instead: 'remove it',
   },
   {

@@ -23,6 +23,9 @@ function isSwitchedOff(limit: RateLimit | undefined): boolean {
   return limit?.kind === 'percent' && limit.n === 0;
 }
 
+/** Connections per HTTP destination opened as soon as the output is built (issue 8, cold start). */
+const WARM_CONNECTIONS = 4;
+
 /** Builds every output the configuration names, in a stable order: http, file, stdout, null. */
 export function createOutputs(config: Config, deps: OutputDeps): Output[] {
   const { stats, log } = deps;
@@ -55,6 +58,8 @@ export function httpOutputOptions(config: Config, dest: HttpDestination, deps: P
     preserveHost: config.originalHost || deps.pipelineSetsHost,
     onResponse: http.trackResponses ? deps.onShadowResponse : undefined,
     responseBufferBytes: http.responseBufferBytes,
+    // Connect (and TLS-handshake) before traffic: in wrap mode while the app boots.
+    warmConnections: Math.min(WARM_CONNECTIONS, http.workers),
   };
 }
 

@@ -1,13 +1,21 @@
-import { STATUS_CODES } from 'node:http';
-import { Pool, type Dispatcher } from 'undici';
 import { nowNs, type Message, type RequestMessage, type ResponseMessage } from '../core/message.js';
 import { ACCEPTED, dropped, type OfferResult, type Output, type RateLimit } from '../core/output.js';
 import { UsageError } from '../core/errors.js';
+import type { ResponseHead } from '../http1/head-parser.js';
 import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
 import type { Stats } from '../telemetry/stats.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { createLimiter, type Limiter } from './rate-limiter.js';
-import { buildShadowRequest, classifyError, estimateSize, headersFromRaw, parseDestination, type Destination, type ErrorKind } from './http-request.js';
+import { classifyError, estimateSize, parseDestination, shadowWireBytes, type Destination, type ErrorKind } from './http-request.js';
+import type { Exchange, ShadowConnection } from './http/connection.js';
+import { ConnectionPool } from './http/pool.js';
+
+/**
+ * The HTTP output: one destination's bounded queue, its workers (= most connections), the
+ * whole-request timeout sweep, the circuit breaker and the accounting. Copies are written
+ * as the pre-framed bytes of shadowWireBytes() on pooled keep-alive connections
+ * (outputs/http/): no HTTP client library, nothing re-serialized on the way out.
+ */
 
 export interface HttpOutputOptions {
   /** http:// or https:// base; a path prefix in the URL is prepended to each request target (as gor does). */
@@ -32,6 +40,17 @@ export interface HttpOutputOptions {
   responseBufferBytes?: number;
   /** `dest=` in logs and stats (default: the URL). */
   name?: string;
+  /**
+   * Called once when an accepted copy ends without a response (an error, a timeout, a
+   * shutdown, or dropped from the queue when the circuit opened): compare counts unpaired
+   * pairs by reason. Exceptions are caught and logged.
+   */
+  onCopyFailed?: (req: RequestMessage, kind: ErrorKind | 'shutdown') => void;
+  /**
+   * Connections opened (and TLS handshakes done) as soon as the output is built, before
+   * any traffic (default 0; the engine asks for a few). Capped at workers.
+   */
+  warmConnections?: number;
 }
 
 export const HTTP_OUTPUT_DEFAULTS = {
@@ -42,13 +61,22 @@ export const HTTP_OUTPUT_DEFAULTS = {
   skipVerify: false,
   preserveHost: false,
   responseBufferBytes: 1024 * 1024,
+  warmConnections: 0,
 } as const;
 
 /** Most response bytes read just to keep a connection reusable; past it the connection is closed. */
 const DRAIN_LIMIT = 1024 * 1024;
 
-/** How long close() waits for aborted requests to settle after the grace period. */
-const SETTLE_MS = 500;
+/** An idle keep-alive connection is closed after this long without traffic (at least 2 timeouts). */
+const IDLE_MS = 30_000;
+
+/**
+ * Methods a stale keep-alive connection may be retried for (RFC 9110 §9.2.2). A request
+ * written on a socket the shadow had just closed, with no response byte back, is sent once
+ * more on a fresh connection if idempotent; otherwise it is counted as a `reset` error
+ * (the shadow may have processed it).
+ */
+const RETRYABLE: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /** One sweep per output aborts the copies past their deadline (instead of a timer per copy). */
 const SWEEP_MS = 250;
@@ -68,116 +96,91 @@ export type HttpOutput = Output & {
   readonly statusClasses: Readonly<Record<StatusClass, number>>;
   /** 'open' while the destination is considered down (copies refused 'destination_down'). */
   readonly circuit: Circuit;
+  /** Copies sent once more on a fresh connection after the stale keep-alive race. */
+  readonly staleRetries: number;
 };
 
 type State = 'open' | 'closing' | 'closed';
 type Circuit = 'closed' | 'open' | 'half-open';
 
-/** What a Copy reports to its output when it settles (err === null: delivered). */
+/** What a Copy reports to its output. */
 interface CopyOwner {
   settle(copy: Copy, err: Error | null): void;
   status(status: number): void;
-  warn(key: string, err: unknown): void;
+  retry(copy: Copy): boolean;
 }
 
 /**
- * One copy in flight: undici's dispatch handler (the current onRequestStart/onResponse* API).
- * The response body is discarded (or kept up to a cap for track-response). A handler must
- * not throw into undici: every callback is contained.
+ * One copy in flight on one pooled connection. It is the connection's Exchange: the
+ * connection reports the response head, the end, or the failure; the copy settles once.
  */
-class Copy implements Dispatcher.DispatchHandler {
-  controller: Dispatcher.DispatchController | null = null;
-  /** Why we aborted it, if we did: decides how its failure is counted. */
+class Copy implements Exchange {
+  conn: ShadowConnection | null = null;
+  /** Why we ended it, if we did: decides how its failure is counted. */
   why: 'timeout' | 'shutdown' | undefined;
   done = false;
   probe = false;
-  statusCode = 0;
-  statusText = '';
+  retried = false;
+  head: ResponseHead | null = null;
   headersNs = 0n;
-  /** Body bytes seen (drain) or kept (track). */
-  bytes = 0;
-  chunks: Buffer[] | null;
+  body: Buffer | null = null;
+  readonly method: string;
 
   constructor(
     readonly owner: CopyOwner,
     readonly msg: RequestMessage,
+    readonly bytes: readonly Buffer[],
     readonly started: number,
     readonly deadline: number,
     readonly startNs: bigint,
-    readonly cap: number, // -1: not tracking
+    readonly keep: number, // -1: not tracking
   ) {
-    this.chunks = cap >= 0 ? [] : null;
+    this.method = msg.method;
   }
 
-  abort(reason: Error): void {
-    const c = this.controller;
-    if (c && !c.aborted) c.abort(reason);
+  onHead(head: ResponseHead): void {
+    this.head = head;
+    if (this.keep >= 0) this.headersNs = nowNs();
+    this.owner.status(head.status);
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    // Timed out or shut down while waiting for a connection: stop it now.
-    if (this.why) controller.abort(abortError(this.why));
-  }
-
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, _headers: unknown, statusMessage?: string): void {
-    if (statusCode < 200) return; // 1xx informational: the final answer follows
-    try {
-      this.statusCode = statusCode;
-      this.statusText = statusMessage ?? '';
-      if (this.chunks) this.headersNs = nowNs();
-      this.owner.status(statusCode);
-    } catch (err) {
-      this.owner.warn('handler', err);
-    }
-  }
-
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.done) return;
-    const chunks = this.chunks;
-    if (chunks === null) {
-      // Discarded. Past DRAIN_LIMIT (a huge or endless answer, e.g. an event stream) the
-      // connection is closed instead: the shadow has answered, so it counts as delivered.
-      this.bytes += chunk.length;
-      if (this.bytes > DRAIN_LIMIT) {
-        this.owner.settle(this, null);
-        try {
-          controller.abort(new Error('response over the drain limit'));
-        } catch {
-          /* settled already */
-        }
-      }
-      return;
-    }
-    const room = this.cap - this.bytes;
-    if (room <= 0) return;
-    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    chunks.push(part);
-    this.bytes += part.length;
-  }
-
-  onResponseEnd(): void {
+  onResponse(_head: ResponseHead, body: Buffer): void {
+    this.conn = null;
+    if (this.keep >= 0) this.body = body;
     this.owner.settle(this, null);
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
-    this.owner.settle(this, err ?? new Error('unknown error'));
+  onFailure(err: Error, early: boolean): void {
+    this.conn = null;
+    if (early && !this.done && !this.retried && RETRYABLE.has(this.method) && this.owner.retry(this)) return;
+    this.owner.settle(this, err);
+  }
+
+  onDrainLimit(): void {
+    this.conn = null;
+    this.owner.settle(this, null);
+  }
+
+  /** Ends the exchange now (timeout, shutdown): its connection is closed, not reused. */
+  abort(): void {
+    const c = this.conn;
+    this.conn = null;
+    if (c) c.destroy();
   }
 
   /** The shadow's answer for track-response (type 3). */
   response(): ResponseMessage {
-    const raw = this.controller?.rawHeaders;
-    const chunks = this.chunks ?? [];
+    const head = this.head;
     return {
       type: 'replayed-response',
       id: this.msg.id,
       startNs: this.startNs,
       latencyNs: this.headersNs - this.startNs,
-      version: 'HTTP/1.1',
-      status: this.statusCode,
-      reason: this.statusText || STATUS_CODES[this.statusCode] || '',
-      headers: Array.isArray(raw) ? headersFromRaw(raw) : [],
-      body: Buffer.concat(chunks, this.bytes),
+      version: head?.version ?? 'HTTP/1.1',
+      status: head?.status ?? 0,
+      reason: head?.reason ?? '',
+      headers: head?.headers ?? [],
+      body: this.body ?? Buffer.alloc(0),
     };
   }
 }
@@ -205,14 +208,15 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
   readonly #log: Logger;
   readonly #rlog: RateLimitedLog;
   readonly #dest: Destination;
-  readonly #pool: Pool;
+  readonly #pool: ConnectionPool;
   readonly #queue: BoundedQueue<RequestMessage>;
   readonly #limiter: Limiter | undefined;
   readonly #inFlight = new Set<Copy>();
   readonly #idleWaiters = new Set<() => void>();
   readonly #sweepMs: number;
-  readonly #cap: number;
+  readonly #keep: number;
   #sweeper: NodeJS.Timeout | undefined;
+  #staleRetries = 0;
   #state: State = 'open';
   #pumpScheduled = false;
   #closing: Promise<void> | undefined;
@@ -239,23 +243,17 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
     positive('output-http-workers', options.workers, true);
     positive('output-http-timeout', options.timeoutMs, false);
     this.#sweepMs = Math.min(SWEEP_MS, Math.max(10, options.timeoutMs / 4));
-    this.#cap = options.onResponse ? (options.responseBufferBytes ?? HTTP_OUTPUT_DEFAULTS.responseBufferBytes) : -1;
+    this.#keep = options.onResponse ? (options.responseBufferBytes ?? HTTP_OUTPUT_DEFAULTS.responseBufferBytes) : -1;
     this.#queue = new BoundedQueue(options.queueLen, options.maxQueueBytes);
     this.#limiter = createLimiter(options.limit);
-    this.#pool = new Pool(this.#dest.origin, {
-      connections: options.workers,
-      pipelining: 1,
-      // undici's own timers are per phase; the sweep (below) bounds the whole request.
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-      connect: {
-        timeout: options.timeoutMs,
-        ...(this.#dest.https ? { rejectUnauthorized: !options.skipVerify } : {}),
-        ...(this.#dest.servername ? { servername: this.#dest.servername } : {}),
-      },
+    this.#pool = new ConnectionPool(this.#dest, {
+      max: options.workers,
+      skipVerify: options.skipVerify,
+      drainLimit: Math.max(DRAIN_LIMIT, this.#keep),
+      idleMs: Math.max(IDLE_MS, 2 * options.timeoutMs),
     });
-    // A pool 'connectionError' etc. is reported through each request; never let it be unhandled.
-    this.#pool.on('connectionError', () => {});
+    const warm = options.warmConnections ?? HTTP_OUTPUT_DEFAULTS.warmConnections;
+    if (warm > 0) this.#pool.warm(warm);
     this.#stats.gauge(this.name, 'queue_depth', () => this.#queue.length);
     this.#stats.gauge(this.name, 'in_flight', () => this.#inFlight.size);
   }
@@ -266,6 +264,11 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
 
   get inFlight(): number {
     return this.#inFlight.size;
+  }
+
+  /** Copies sent again after the stale keep-alive race (see RETRYABLE). */
+  get staleRetries(): number {
+    return this.#staleRetries;
   }
 
   get circuit(): Circuit {
@@ -317,32 +320,26 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
     this.#state = 'closing';
     await this.#whenIdle(Math.max(0, graceMs));
     this.#state = 'closed';
-    const left = this.#queue.drain().length;
+    const left = this.#queue.drain();
     const aborted = this.#inFlight.size;
     for (const c of [...this.#inFlight]) {
       c.why ??= 'shutdown';
-      this.#abort(c);
+      c.abort();
+      this.settle(c, abortError(c.why));
     }
-    if (left > 0) this.#stats.dropped(this.name, 'shutdown', left);
-    if (left + aborted > 0) this.#log.warn('mirror-drop', { dest: this.name, reason: 'shutdown', queued: left, in_flight: aborted });
-    await this.#whenIdle(SETTLE_MS);
-    // Copies still waiting for a connection have no controller yet: destroying the pool settles them.
-    await withTimeout(this.#pool.destroy().catch(() => {}), SETTLE_MS);
+    if (left.length > 0) {
+      this.#stats.dropped(this.name, 'shutdown', left.length);
+      for (const msg of left) this.#copyFailed(msg, 'shutdown');
+    }
+    if (left.length + aborted > 0) this.#log.warn('mirror-drop', { dest: this.name, reason: 'shutdown', queued: left.length, in_flight: aborted });
+    this.#pool.destroy();
     this.#stopSweep();
-  }
-
-  #abort(c: Copy): void {
-    try {
-      c.abort(abortError(c.why ?? 'shutdown'));
-    } catch (err) {
-      this.warn('abort', err);
-    }
   }
 
   #schedulePump(): void {
     if (this.#pumpScheduled) return;
     this.#pumpScheduled = true;
-    // Out of offer()'s call (and out of undici's callbacks): starting requests is undici's work, not the tee's.
+    // Out of offer()'s call (and out of the connections' callbacks): writing copies is not the tee's work.
     queueMicrotask(() => {
       this.#pumpScheduled = false;
       this.#safePump();
@@ -359,40 +356,49 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
   }
 
   #pump(): void {
-    if (this.#circuit === 'open' && this.#queue.length > 0) this.#dropQueued();
-    while (this.#state !== 'closed' && this.#inFlight.size < this.#opts.workers) {
-      const msg = this.#queue.shift();
-      if (!msg) break;
-      this.#start(msg);
+    if (this.#circuit === 'open' && this.#queue.length > 0) this.#dropQueued(null);
+    while (this.#state !== 'closed' && this.#inFlight.size < this.#opts.workers && this.#queue.length > 0) {
+      const conn = this.#pool.acquire();
+      if (!conn) break;
+      this.#start(this.#queue.shift()!, conn);
     }
     if (this.#queue.length === 0 && this.#inFlight.size === 0) {
       for (const wake of this.#idleWaiters) wake();
     }
   }
 
-  #start(msg: RequestMessage): void {
+  #start(msg: RequestMessage, conn: ShadowConnection): void {
     const started = performance.now();
-    const c = new Copy(this, msg, started, started + this.#opts.timeoutMs, this.#cap >= 0 ? nowNs() : 0n, this.#cap);
+    let bytes: Buffer[];
+    try {
+      bytes = shadowWireBytes(msg, this.#dest, this.#opts.preserveHost);
+    } catch (err) {
+      this.#pool.release(conn);
+      this.#stats.dropped(this.name, 'mirror_error');
+      this.warn('frame', err);
+      return;
+    }
+    const c = new Copy(this, msg, bytes, started, started + this.#opts.timeoutMs, this.#keep >= 0 ? nowNs() : 0n, this.#keep);
     if (msg === this.#probeMsg) {
       c.probe = true;
       this.#probeMsg = undefined;
     }
     this.#inFlight.add(c);
     this.#sweeper ??= this.#startSweep();
-    const req = buildShadowRequest(msg, this.#dest, this.#opts.preserveHost);
-    const options: Dispatcher.DispatchOptions & { servername?: string } = {
-      method: req.method,
-      path: req.path,
-      headers: req.headers,
-      body: req.body,
-    };
-    // With a preserved Host, undici would take the TLS server name from it; the shadow's own name is the right one.
-    if (this.#dest.servername) options.servername = this.#dest.servername;
-    try {
-      this.#pool.dispatch(options, c);
-    } catch (err) {
-      this.settle(c, err instanceof Error ? err : new Error(String(err)));
-    }
+    c.conn = conn;
+    conn.send(c, bytes);
+  }
+
+  /** The stale keep-alive race: send the same bytes once more, on a new connection. */
+  retry(c: Copy): boolean {
+    if (this.#state === 'closed' || c.why !== undefined) return false;
+    const conn = this.#pool.acquire(true);
+    if (!conn) return false;
+    c.retried = true;
+    c.conn = conn;
+    this.#staleRetries++;
+    conn.send(c, c.bytes);
+    return true;
   }
 
   #startSweep(): NodeJS.Timeout {
@@ -415,8 +421,8 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
       for (const c of this.#inFlight) if (c.deadline <= now && c.why === undefined) late.push(c);
       for (const c of late) {
         c.why = 'timeout';
-        // Without a controller it is still connecting: undici's connect timeout (the same length) ends it.
-        this.#abort(c);
+        c.abort();
+        this.settle(c, abortError('timeout'));
       }
     } catch (err) {
       this.warn('sweep', err);
@@ -427,18 +433,21 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
   settle(c: Copy, err: Error | null): void {
     if (c.done) return;
     c.done = true;
+    c.conn = null;
     this.#inFlight.delete(c);
     try {
       if (err === null) {
         this.#stats.mirrored(this.name, performance.now() - c.started);
         this.#breakerResult(c, null);
-        if (c.chunks) this.#track(c);
+        if (c.keep >= 0) this.#track(c);
       } else if (c.why === 'shutdown') {
         this.#stats.dropped(this.name, 'shutdown');
+        this.#copyFailed(c.msg, 'shutdown');
       } else {
         const kind = c.why === 'timeout' ? 'timeout' : classifyError(err);
         this.#failed(kind, err);
         this.#breakerResult(c, kind);
+        this.#copyFailed(c.msg, kind);
       }
     } catch (e) {
       this.warn('settle', e);
@@ -449,6 +458,16 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
   status(status: number): void {
     const cls = `${Math.floor(status / 100)}xx` as StatusClass;
     if (cls in this.statusClasses) this.statusClasses[cls]++;
+  }
+
+  #copyFailed(msg: RequestMessage, kind: ErrorKind | 'shutdown'): void {
+    const cb = this.#opts.onCopyFailed;
+    if (!cb) return;
+    try {
+      cb(msg, kind);
+    } catch (err) {
+      this.warn('copy-failed', err);
+    }
   }
 
   warn(key: string, err: unknown): void {
@@ -492,13 +511,15 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
     this.#probeMsg = undefined;
     this.#openUntil = performance.now() + this.#backoffMs;
     this.#log.warn('destination-down', { dest: this.name, for_ms: this.#backoffMs, kind: kind ?? 'other' });
-    this.#dropQueued();
+    this.#dropQueued(kind);
   }
 
   /** Copies accepted but not started when the circuit opened: each would only be one more failed connect. */
-  #dropQueued(): void {
-    const n = this.#queue.drain().length;
-    if (n > 0) this.#stats.dropped(this.name, 'destination_down', n);
+  #dropQueued(kind: ErrorKind | null): void {
+    const left = this.#queue.drain();
+    if (left.length === 0) return;
+    this.#stats.dropped(this.name, 'destination_down', left.length);
+    for (const msg of left) this.#copyFailed(msg, kind ?? 'connect_refused');
   }
 
   #failed(kind: ErrorKind, err: unknown): void {
@@ -524,14 +545,4 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
 function errorMessage(err: unknown): string {
   const m = err instanceof Error ? err.message : String(err);
   return m.length > 200 ? m.slice(0, 200) + '…' : m;
-}
-
-function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void p.finally(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }

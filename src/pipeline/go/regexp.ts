@@ -15,14 +15,22 @@
  * Replacement (`ReplaceAll`) is implemented here rather than with re2js's replaceAll,
  * whose template rules are Java's/JavaScript's, not Go's `Regexp.Expand`.
  */
-import { RE2JS } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS } from 're2js';
 
 export type GoRegexp = RE2JS;
+
+// Loaded on the first pattern compiled: most deployments configure no regex flag, and
+// every MB counts beside the app (issue 8). require() keeps compile synchronous.
+let re2js: typeof RE2JS | undefined;
+function engine(): typeof RE2JS {
+  return (re2js ??= (createRequire(import.meta.url)('re2js') as { RE2JS: typeof RE2JS }).RE2JS);
+}
 
 /** Compiles a Go (RE2) pattern; throws an Error carrying RE2's own message. */
 export function compileGoRegexp(pattern: string): GoRegexp {
   try {
-    return RE2JS.compile(pattern);
+    return engine().compile(pattern);
   } catch (err) {
     throw new Error(err instanceof Error ? err.message : String(err));
   }
