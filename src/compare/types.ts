@@ -66,6 +66,8 @@ export interface EndpointReport {
   /** Production's status → the candidate's status → count. */
   readonly statuses: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly fields: readonly FieldReport[];
+  /** Differing fields not kept because the endpoint's field cap (64) or the store budget was reached. */
+  readonly fields_overflow: number;
   readonly latency_ms: {
     readonly production: Percentiles;
     readonly candidate: Percentiles;
@@ -81,6 +83,8 @@ export interface DestinationReport {
   readonly different: number;
   /** Pairs that could not complete, by reason. */
   readonly unpaired: Readonly<Record<UnpairedReason, number>>;
+  /** Odd answers that were still compared, by kind: `invalid_json` (said JSON, was not), `not_utf8` (said text, was not). */
+  readonly anomalies: Readonly<Record<string, number>>;
   /** Sorted by difference rate, highest first. */
   readonly endpoints: readonly EndpointReport[];
   /** Pairs of endpoints past the endpoint cap, pooled under `OTHER /*` (see docs/compare.md). */
@@ -96,8 +100,11 @@ export interface CompareReport {
   /** The share of requests compared (--compare-sample), 0–100. */
   readonly sample_percent: number;
   readonly destinations: readonly DestinationReport[];
-  /** The bounded store: its byte estimate, its cap, and what was not kept because of it. */
-  readonly store: { readonly bytes: number; readonly max_bytes: number; readonly samples_dropped: number; readonly pending: number };
+  /**
+   * The bounded store: its byte estimate and cap, samples not kept because of it, halves
+   * still waiting for their partner, and exceptions in comparison code (logged; never reach the relay).
+   */
+  readonly store: { readonly bytes: number; readonly max_bytes: number; readonly samples_dropped: number; readonly pending: number; readonly errors: number };
 }
 
 /** Prometheus-facing counts, one row per destination and endpoint (bounded: the endpoint cap). */
