@@ -28,6 +28,12 @@ export interface HttpOutputOptions {
   preserveHost: boolean;
   /** For --output-http-track-response (type 3). Only when set is the shadow's body kept (capped). */
   onResponse?: (resp: ResponseMessage, req: RequestMessage) => void;
+  /**
+   * A copy that was accepted but not answered: its failure kind (timeout, connect_refused,
+   * reset…), or 'shutdown' / 'destination_down' for copies dropped after acceptance. Lets
+   * comparison count the pair by reason instead of waiting for it (see src/compare).
+   */
+  onCopyFailed?: (req: RequestMessage, kind: string) => void;
   /** Most body bytes kept for onResponse; the rest is read and discarded (default 1 MiB). */
   responseBufferBytes?: number;
   /** `dest=` in logs and stats (default: the URL). */
@@ -317,7 +323,9 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
     this.#state = 'closing';
     await this.#whenIdle(Math.max(0, graceMs));
     this.#state = 'closed';
-    const left = this.#queue.drain().length;
+    const leftMsgs = this.#queue.drain();
+    const left = leftMsgs.length;
+    for (const m of leftMsgs) this.#copyFailed(m, 'shutdown');
     const aborted = this.#inFlight.size;
     for (const c of [...this.#inFlight]) {
       c.why ??= 'shutdown';
@@ -435,9 +443,11 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
         if (c.chunks) this.#track(c);
       } else if (c.why === 'shutdown') {
         this.#stats.dropped(this.name, 'shutdown');
+        this.#copyFailed(c.msg, 'shutdown');
       } else {
         const kind = c.why === 'timeout' ? 'timeout' : classifyError(err);
         this.#failed(kind, err);
+        this.#copyFailed(c.msg, kind);
         this.#breakerResult(c, kind);
       }
     } catch (e) {
@@ -453,6 +463,16 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
 
   warn(key: string, err: unknown): void {
     this.#rlog.warn(`${key}:${this.name}`, 'mirror-error', { dest: this.name, kind: 'mirror_error', message: errorMessage(err) });
+  }
+
+  #copyFailed(msg: RequestMessage, kind: string): void {
+    const cb = this.#opts.onCopyFailed;
+    if (!cb) return;
+    try {
+      cb(msg, kind);
+    } catch (err) {
+      this.warn('copy-failed', err);
+    }
   }
 
   #track(c: Copy): void {
@@ -497,7 +517,9 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
 
   /** Copies accepted but not started when the circuit opened: each would only be one more failed connect. */
   #dropQueued(): void {
-    const n = this.#queue.drain().length;
+    const msgs = this.#queue.drain();
+    for (const m of msgs) this.#copyFailed(m, 'destination_down');
+    const n = msgs.length;
     if (n > 0) this.#stats.dropped(this.name, 'destination_down', n);
   }
 
