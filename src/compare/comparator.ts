@@ -8,7 +8,7 @@ import type { FieldDiff } from './field-diff.js';
 import { IgnoreList, VolatilityLearner, fingerprint } from './noise.js';
 import { PendingPairs, type PendingEntry, type PendingLimits } from './pair.js';
 import { buildCounts, buildReport } from './report.js';
-import { viewResponse, type ResponseView } from './response-view.js';
+import { FRAMING_HEADERS, VOLATILE_HEADERS, viewResponse, type ResponseView } from './response-view.js';
 import { RouteMatcher } from './routes.js';
 import { ByteBudget, DestinationAgg, STORE_DEFAULTS, endpointKey, type StoreLimits } from './store.js';
 import type { RoutePattern } from './syntax.js';
@@ -183,6 +183,7 @@ export class Comparator implements Comparison {
 
   #ready(e: PendingEntry, dest: string, answer: ResponseMessage): void {
     e.waiting.delete(dest);
+    e.queued++;
     this.#queue.push({ entry: e, dest, answer });
     if (!this.#scheduled) {
       this.#scheduled = true;
@@ -195,6 +196,7 @@ export class Comparator implements Comparison {
     const until = performance.now() + SLICE_MS;
     while (this.#queue.length > 0 && performance.now() < until) {
       const w = this.#queue.shift()!;
+      w.entry.queued--;
       this.#guard('compare', () => this.#compare(w));
       this.#pending.release(w.entry, w.answer.body.length);
       this.#maybeDone(w.entry);
@@ -206,7 +208,7 @@ export class Comparator implements Comparison {
   }
 
   #maybeDone(e: PendingEntry): void {
-    if (e.production && e.waiting.size === 0 && !this.#queue.some((w) => w.entry === e)) this.#pending.delete(e);
+    if (e.production && e.waiting.size === 0 && e.queued === 0) this.#pending.delete(e);
   }
 
   /** Production's view, built once per entry and shared by every destination. */
@@ -222,7 +224,10 @@ export class Comparator implements Comparison {
     if (!pv) {
       pv = viewResponse(prod.status, prod.headers, prod.body, this.#opts.maxBodyBytes);
       this.#views.set(entry, pv);
-      if (pv.ok) this.#ctx.learner.observe(endpointKey(req.method, req.route), req.requestKey, fingerprint(pv.view));
+      if (pv.ok) {
+        const view = pv.view;
+        this.#ctx.learner.observe(endpointKey(req.method, req.route), req.requestKey, answerHash(prod), () => fingerprint(view));
+      }
     }
     if (!pv.ok) return this.#unpaired(dest, `production_${pv.reason}`);
     const cv = viewResponse(answer.status, answer.headers, answer.body, this.#opts.maxBodyBytes);
@@ -324,6 +329,16 @@ export class Comparator implements Comparison {
       }
     }
   }
+}
+
+/** Identifies production's whole answer (status, headers but the volatile ones, body) for the learner. */
+function answerHash(r: ResponseMessage): string {
+  const h = createHash('sha1').update(String(r.status));
+  for (const { name, value } of r.headers) {
+    const n = name.toLowerCase();
+    if (!VOLATILE_HEADERS.has(n) && !FRAMING_HEADERS.has(n)) h.update(`\n${n}:${value}`);
+  }
+  return h.update('\n\n').update(r.body).digest('base64');
 }
 
 /** Query parameters whose name is redacted keep their name, not their value. */

@@ -68,12 +68,21 @@ function walk(a: Json, b: Json, path: string, key: string | undefined, redact: R
     const xb = b as Json[];
     if (xa.length !== xb.length) {
       add({ path, kind: 'array_length', production: String(xa.length), candidate: String(xb.length) });
-    } else if (xa.length > 1 && isReordered(xa, xb)) {
+      const n = Math.min(xa.length, xb.length);
+      for (let i = 0; i < n; i++) walk(xa[i]!, xb[i]!, path + '[*]', key, redact, add, depth + 1);
+      return;
+    }
+    // Position by position first (cheap when equal, the common case); only an array that
+    // differs is checked for being the same elements in another order.
+    const inner: FieldDiff[] = [];
+    const collect = (d: FieldDiff) => inner.push(d);
+    for (let i = 0; i < xa.length; i++) walk(xa[i]!, xb[i]!, path + '[*]', key, redact, collect, depth + 1);
+    if (inner.length === 0) return;
+    if (xa.length > 1 && isReordered(xa, xb)) {
       add({ path, kind: 'reordered', production: show(xa, redact, key), candidate: show(xb, redact, key) });
       return;
     }
-    const n = Math.min(xa.length, xb.length);
-    for (let i = 0; i < n; i++) walk(xa[i]!, xb[i]!, path + '[*]', key, redact, add, depth + 1);
+    for (const d of inner) add(d);
     return;
   }
   if (ta === 'object') {
@@ -92,11 +101,10 @@ function walk(a: Json, b: Json, path: string, key: string | undefined, redact: R
   if (a !== b) add({ path, kind: 'changed', production: show(a, redact, key), candidate: show(b, redact, key) });
 }
 
-/** Same elements (as a multiset), another order — and not equal position by position. */
+/** Same elements (as a multiset), in another order (the caller knows they are not equal position by position). */
 function isReordered(a: Json[], b: Json[]): boolean {
   const ca = a.map(canonical);
   const cb = b.map(canonical);
-  if (ca.every((x, i) => x === cb[i])) return false;
   const count = new Map<string, number>();
   for (const x of ca) count.set(x, (count.get(x) ?? 0) + 1);
   for (const x of cb) {

@@ -58,14 +58,27 @@ function hash32(s: string): number {
 }
 
 /**
- * (b) Learns volatile fields from production: it remembers the fingerprint of the last
- * production answer to each distinct request (method, target, body hash), in a bounded LRU,
- * and marks every field that differs between two answers to the same request as volatile
- * for that endpoint. A volatile field's differences are noise.
+ * (b) Learns volatile fields from production: for each distinct request (method, target,
+ * body hash) it remembers, in a bounded LRU, a hash of production's last answer and, when
+ * it was taken, that answer's field fingerprint. Every field that differs between two
+ * answers to the same request is volatile for that endpoint: its differences are noise.
+ *
+ * Cost: an answer identical to the previous one for its request costs a hash and nothing
+ * more; fingerprints (a walk of the whole body) are taken for every answer while an endpoint
+ * has been observed fewer than LEARN_FULLY times, then for one answer in LEARN_EVERY.
  */
+const LEARN_FULLY = 200;
+const LEARN_EVERY = 8;
+
+interface Seen {
+  readonly hash: string;
+  readonly fp: Map<string, string> | undefined;
+}
+
 export class VolatilityLearner {
-  readonly #last = new Map<string, Map<string, string>>();
+  readonly #last = new Map<string, Seen>();
   readonly #volatile = new Map<string, Set<string>>();
+  readonly #observed = new Map<string, number>();
   readonly #maxRequests: number;
   readonly #maxPerEndpoint: number;
 
@@ -74,15 +87,23 @@ export class VolatilityLearner {
     this.#maxPerEndpoint = opts.maxPathsPerEndpoint ?? 256;
   }
 
-  observe(endpoint: string, requestKey: string, fp: Map<string, string>): void {
+  /** `hash` identifies the whole answer; `fingerprint` is called only when its fields are needed. */
+  observe(endpoint: string, requestKey: string, hash: string, fingerprint: () => Map<string, string>): void {
     const key = endpoint + '\u0000' + requestKey;
     const prev = this.#last.get(key);
     this.#last.delete(key);
-    this.#last.set(key, fp);
+    if (prev && prev.hash === hash) {
+      this.#last.set(key, prev);
+      return;
+    }
+    const n = (this.#observed.get(endpoint) ?? 0) + 1;
+    if (this.#observed.size < 10_000 || this.#observed.has(endpoint)) this.#observed.set(endpoint, n);
+    const fp = n <= LEARN_FULLY || n % LEARN_EVERY === 0 ? fingerprint() : undefined;
+    this.#last.set(key, { hash, fp });
     if (this.#last.size > this.#maxRequests) this.#last.delete(this.#last.keys().next().value!);
-    if (!prev) return;
-    for (const [path, v] of fp) if (prev.get(path) !== v) this.#mark(endpoint, path);
-    for (const path of prev.keys()) if (!fp.has(path)) this.#mark(endpoint, path);
+    if (!prev?.fp || !fp) return;
+    for (const [path, v] of fp) if (prev.fp.get(path) !== v) this.#mark(endpoint, path);
+    for (const path of prev.fp.keys()) if (!fp.has(path)) this.#mark(endpoint, path);
   }
 
   #mark(endpoint: string, path: string): void {
@@ -105,5 +126,6 @@ export class VolatilityLearner {
   reset(): void {
     this.#last.clear();
     this.#volatile.clear();
+    this.#observed.clear();
   }
 }

@@ -24,6 +24,8 @@ export interface PendingEntry {
   readonly waiting: Map<string, ResponseMessage | null>;
   deadline: number;
   bytes: number;
+  /** Pairs of this entry queued for comparison (it is kept until they are done). */
+  queued: number;
 }
 
 export interface PendingLimits {
@@ -53,7 +55,7 @@ export class PendingPairs {
     let e = this.#entries.get(id);
     if (e) return e;
     if (this.#entries.size >= this.limits.maxEntries) return undefined;
-    e = { id, request: undefined, production: undefined, waiting: new Map(), deadline: now + this.limits.ttlMs, bytes: 0 };
+    e = { id, request: undefined, production: undefined, waiting: new Map(), deadline: now + this.limits.ttlMs, bytes: 0, queued: 0 };
     this.#entries.set(id, e);
     return e;
   }
