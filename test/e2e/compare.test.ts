@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startWrapper, parseStatsLines, ROOT } from '../helpers/wrapper.js';
-import { startProcess, freePort, waitForPort, type Proc } from '../helpers/net.js';
+import { startProcess, freePort, waitForPort, eventually, type Proc } from '../helpers/net.js';
 import { assertBuilt } from '../helpers/duplicator.js';
 // The scenario is shared with the admin page's browser test.
 import { appArgs, sendTraffic, EXPECTED } from '../fixtures/compare/scenario.js';
@@ -27,15 +27,17 @@ function endpoint(d: DestinationReport, method: string, route: string): Endpoint
 }
 
 /** Runs the scenario through the real CLI in wrap mode; returns the JSON report and the logs. */
-async function runScenario(withControl: boolean): Promise<{ report: CompareReport; logs: string; html: string }> {
+async function runScenario(withControl: boolean): Promise<{ report: CompareReport; logs: string; html: string; live: CompareReport }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'td-compare-e2e-'));
   const json = path.join(dir, 'compare.json');
   const candidate = await startApp((p) => appArgs(p, 'candidate'));
   const control = withControl ? await startApp((p) => appArgs(p, 'control')) : undefined;
+  const adminPort = await freePort();
   let wrapper: Awaited<ReturnType<typeof startWrapper>> | undefined;
   try {
     wrapper = await startWrapper({
       args: (port) => [
+        '--admin-listen', `127.0.0.1:${adminPort}`,
         '--compare', '--output-http', candidate.url, ...(control ? ['--compare-control', control.url] : []),
         '--compare-report', json, '--stats-interval', '1s', '--',
         process.execPath, ...appArgs(port, 'production'),
@@ -44,12 +46,19 @@ async function runScenario(withControl: boolean): Promise<{ report: CompareRepor
     const statuses = await sendTraffic(wrapper.port);
     // Production answers exactly as before: the candidate's 500s never reach a client.
     assert.ok(statuses.every((s) => s === 200), `clients saw ${[...new Set(statuses)].join(',')}`);
+    // The admin surface serves the same comparison, live (its /api/report adds counters).
+    let live: CompareReport | undefined;
+    await eventually(async () => {
+      const res = await fetch(`http://127.0.0.1:${adminPort}/api/report`);
+      live = (await res.json()) as CompareReport;
+      return live.destinations?.find((d) => d.role === 'candidate')?.compared === 93;
+    }, 20_000, 'the live report to count every pair');
     const code = await wrapper.stop();
     assert.equal(code, 0, wrapper.logs());
     const report = JSON.parse(readFileSync(json, 'utf8')) as CompareReport;
     // The HTML report of the same findings (the bad-candidate test writes one through --compare-report).
     const { renderReportHtml } = await import('../../src/compare/report-html.js');
-    return { report, logs: wrapper.logs(), html: renderReportHtml(report) };
+    return { report, logs: wrapper.logs(), html: renderReportHtml(report), live: live! };
   } finally {
     if (wrapper && wrapper.proc.child.exitCode === null) wrapper.proc.kill('SIGKILL');
     candidate.proc.kill('SIGTERM');
@@ -97,8 +106,9 @@ function assertFindings(report: CompareReport, how: 'control' | 'learned'): void
 
 test('compare, without a control: real differences on the right endpoint and path, noise learned from production', { timeout: 120_000 }, async () => {
   assertBuilt();
-  const { report, logs, html } = await runScenario(false);
+  const { report, logs, html, live } = await runScenario(false);
   assertFindings(report, 'learned');
+  assertFindings(live, 'learned');
   assert.equal(report.destinations.length, 1);
   const stats = parseStatsLines(logs);
   const cand = [...stats.keys()].find((k) => k.startsWith('http://'))!;
