@@ -113,7 +113,7 @@ ${e.fields.map((f) => fieldHtml(f)).join('\n')}</table>`
 function fieldHtml(f: FieldReport): string {
   const samples = f.samples
     .map(
-      (s) => `<details><summary><code>${escapeHtml(s.method)} ${escapeHtml(s.target)}</code></summary><table><tr><th>production</th><th>other</th></tr><tr><td><pre>${escapeHtml(s.production)}</pre></td><td><pre>${escapeHtml(s.candidate)}</pre></td></tr></table></details>`,
+      (s, i) => `<details${i === 0 ? ' open' : ''}><summary><code>${escapeHtml(s.method)} ${escapeHtml(s.target)}</code></summary><table><tr><th>production</th><th>other</th></tr><tr><td><pre>${escapeHtml(s.production)}</pre></td><td><pre>${escapeHtml(s.candidate)}</pre></td></tr></table></details>`,
     )
     .join('');
   return `<tr data-path="${escapeHtml(f.path)}" data-verdict="${f.verdict}"><td><code>${escapeHtml(f.path)}</code></td><td>${escapeHtml(f.kind)}</td><td class="num">${f.different}</td><td class="num">${f.noise}</td><td class="${f.verdict}" title="${escapeHtml(f.reason ?? '')}">${f.verdict}</td><td>${samples}</td></tr>`;
