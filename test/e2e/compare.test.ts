@@ -153,8 +153,12 @@ test('a candidate answering garbage, huge, endless, non-UTF-8, invalid JSON, nev
       assert.deepEqual(res, { status: 404, body: 'not found\n' }, p);
     }
     agent.destroy();
-    // The copies settle: the endless and silent ones at the 1 s timeout.
-    await new Promise((r) => setTimeout(r, 2500));
+    // The copies settle (the endless and silent ones at the 1 s timeout), as the 1 s stats lines show.
+    const settled = (logs: string) => {
+      const st = parseStatsLines(logs).get(bad.url);
+      return [...(st ?? [])].filter(([k]) => k === 'compare.compared' || k.startsWith('compare.unpaired.')).reduce((n, [, v]) => n + v, 0);
+    };
+    await eventually(() => settled(wrapper!.logs()) === paths.length, 30_000, 'every copy compared or counted');
     const code = await wrapper.stop();
     assert.equal(code, 0, wrapper.logs());
     const logs = wrapper.logs();
