@@ -94,7 +94,14 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
       });
     case 'replay':
       return runReplay({
-        input: { files: config.inputFiles, loop: config.inputFileLoop, maxWaitMs: config.inputFileMaxWaitMs, dryRun: config.inputFileDryRun },
+        input: {
+          files: config.inputFiles,
+          loop: config.inputFileLoop,
+          maxWaitMs: config.inputFileMaxWaitMs,
+          dryRun: config.inputFileDryRun,
+          // --compare compares the recorded answers (type 2) with the destinations'.
+          includeResponses: config.compare.enabled,
+        },
         engine: startEngine(),
         log,
         flushMs: splitGrace(config.shutdownGraceMs).flushMs,

@@ -88,11 +88,13 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   // middleware protocol carries them, comparison compares them. HTTP shadows never need them.
   const keepResponses = Boolean(middleware) || config.fileOutputs.length > 0 || config.outputStdout;
   const captureResponses = keepResponses || compare !== undefined;
+  // A replay reads recorded answers only for comparison (otherwise the file input skips them): they go no further.
+  const forwardResponses = keepResponses && config.mode !== 'replay';
   const input = compare
     ? (msg: Message) => {
         if (msg.type === 'response') {
           compare.production(msg);
-          if (!keepResponses) return;
+          if (!forwardResponses) return;
         }
         route(msg);
       }
