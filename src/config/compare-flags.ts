@@ -79,7 +79,6 @@ const given = (cfg: Config, name: string) => {
 };
 
 // The table's FlagSpec is generic per flag; this block is heterogeneous like the table itself.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function compareFlagSpecs(boolType: ValueType<boolean>): FlagSpec<any>[] {
   const specs: [FlagSpec<boolean>, FlagSpec<string>, FlagSpec<string>, FlagSpec<RoutePattern>, FlagSpec<number>, FlagSpec<number>, FlagSpec<string>, FlagSpec<string>] = [
     {
