@@ -140,7 +140,8 @@ export class Comparator implements Comparison {
       // answer nobody awaits (filtered, not sent) is not held.
       const e = this.#opts.productionMayLead ? this.#pending.open(resp.id, performance.now()) : this.#pending.get(resp.id);
       if (!e || e.production) return;
-      if (!this.#pending.hold(e, resp.body.length)) {
+      // The size as received: reading `body` would decode a chunked body here, on the relay's turn.
+      if (!this.#pending.hold(e, heldBytes(resp))) {
         for (const dest of e.waiting.keys()) this.#unpaired(dest, 'store_full');
         this.#pending.delete(e);
         return;
@@ -328,6 +329,10 @@ export class Comparator implements Comparison {
       }
     }
   }
+}
+
+function heldBytes(r: ResponseMessage): number {
+  return r.raw ? r.raw.body.length : r.body.length;
 }
 
 /** Identifies production's whole answer (status, headers but the volatile ones, body) for the learner. */

@@ -12,6 +12,11 @@ function comparator(over: Partial<ComparatorOptions> = {}, stats?: Stats): Compa
   return new Comparator({ destinations: [{ name: CAND, role: 'candidate' }], samplePercent: 100, maxBodyBytes: 1 << 20, ignore: [], routes: [], redact: [], ...over }, { stats });
 }
 
+/** Lets the comparison slices run until nothing is pending (they run in setImmediate turns of a few ms). */
+async function settle(c: Comparator): Promise<void> {
+  for (let i = 0; i < 1000 && c.report().store.pending > 0; i++) await tick();
+}
+
 let n = 0;
 function req(target: string, headers: Array<[string, string]> = []): RequestMessage {
   return { type: 'request', id: `id${++n}`, startNs: 0n, method: 'GET', target, version: 'HTTP/1.1', headers: headers.map(([name, value]) => ({ name, value })), body: Buffer.alloc(0) };
@@ -38,7 +43,7 @@ async function exchange(c: Comparator, target: string, prod: unknown, cand: unkn
     p();
     a();
   }
-  await tick();
+  await settle(c);
   return r;
 }
 
@@ -131,7 +136,7 @@ test('noise: without a control, learned from production; with one, the control r
     withControl.production(resp('response', r.id, 200, { at: `p${id}`, v: 1 }));
     withControl.answer(CTRL, resp('replayed-response', r.id, 200, { at: `n${id}`, v: 1 }));
     withControl.answer(CAND, resp('replayed-response', r.id, 200, { at: `c${id}`, v: id > 5 ? 2 : 1 }));
-    await tick();
+    await settle(withControl);
   }
   const rep = withControl.report();
   const cand = rep.destinations.find((d) => d.role === 'candidate')!.endpoints[0]!;
@@ -147,7 +152,7 @@ test('samples redact Authorization, Cookie, Set-Cookie and --compare-redact name
   c.expect(CAND, r);
   c.production(resp('response', r.id, 200, { password: 'hunter2', user: { password: 'p1' } }, 1, [['Set-Cookie', 'sid=PRODSESSION']]));
   c.answer(CAND, resp('replayed-response', r.id, 200, { password: 'swordfish', user: { password: 'p2' } }, 1, [['Set-Cookie', 'sid=CANDSESSION']]));
-  await tick();
+  await settle(c);
   const text = JSON.stringify(c.report());
   for (const secret of ['hunter2', 'swordfish', 'PRODSESSION', 'CANDSESSION', 'SECRETKEY', '"p1"', '"p2"']) assert.ok(!text.includes(secret), secret);
   assert.match(text, /api_key=\[redacted\]&x=1/);

@@ -15,7 +15,7 @@ test('the HTML report is one self-contained page with the findings, and escapes 
   c.expect('http://cand/', { type: 'request', id: 'r1', startNs: 0n, method: 'GET', target: '/p/1?q=<x>', version: 'HTTP/1.1', headers: [], body: Buffer.alloc(0) });
   c.production(answer('response', 'r1', 200, { name: '<script>alert(1)</script>' }));
   c.answer('http://cand/', answer('replayed-response', 'r1', 500, { name: 'ok' }));
-  await tick();
+  for (let i = 0; i < 1000 && c.report().store.pending > 0; i++) await tick();
   const html = renderReportHtml(c.report(), { title: 'T', refreshSeconds: 5 });
   c.close();
   assert.match(html, /^<!doctype html>/);
