@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseInvocation, parseStartInvocation, formatUsageError, type Config } from '../config/index.js';
 import { UsageError, EXIT_USAGE } from '../core/errors.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
-import { planMirror, startMirror, type MirrorPlan } from '../engine/mirror-engine.js';
+import { loadOptionalParts, planMirror, startMirror, type MirrorPlan } from '../engine/mirror-engine.js';
 import { runWrapped } from '../modes/wrap.js';
 import { runSidecar } from '../modes/sidecar.js';
 import { runReplay } from '../modes/replay.js';
@@ -56,6 +56,7 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
     throw err;
   }
 
+  plan = await loadOptionalParts(plan);
   const log = createLogger({ quiet: config.quiet });
   for (const note of config.notes) log.info('note', { msg: note });
   if (config.exitAfterMs !== undefined) scheduleExitAfter(config.exitAfterMs, log);
@@ -93,7 +94,14 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
       });
     case 'replay':
       return runReplay({
-        input: { files: config.inputFiles, loop: config.inputFileLoop, maxWaitMs: config.inputFileMaxWaitMs, dryRun: config.inputFileDryRun },
+        input: {
+          files: config.inputFiles,
+          loop: config.inputFileLoop,
+          maxWaitMs: config.inputFileMaxWaitMs,
+          dryRun: config.inputFileDryRun,
+          // --compare compares the recorded answers (type 2) with the destinations'.
+          includeResponses: config.compare.enabled,
+        },
         engine: startEngine(),
         log,
         flushMs: splitGrace(config.shutdownGraceMs).flushMs,

@@ -24,6 +24,8 @@ export interface Config {
   /** One per --output-http, in the order given (options file first, then command line). */
   httpOutputs: HttpOutput[];
   outputHttp: OutputHttpSettings;
+  /** --compare*: online comparison of production's answers with the HTTP destinations' (src/compare). */
+  compare: CompareSettings;
 
   /** One per --output-file. */
   fileOutputs: Array<{ pathTemplate: string }>;
@@ -108,6 +110,26 @@ export interface OutputHttpSettings {
   responseBufferBytes: number;
 }
 
+export interface CompareSettings {
+  enabled: boolean;
+  /** --compare-control: a destination running production's version, used only to measure noise. */
+  control?: string;
+  /** --compare-ignore field paths (checked syntax). */
+  ignore: string[];
+  /** --compare-route patterns, in the order given. */
+  routes: Array<{ pattern: string; segments: ReadonlyArray<string | null> }>;
+  /** --compare-sample: 0 < p ≤ 100. */
+  samplePercent: number;
+  /** --compare-max-body: largest answer compared (raw and decoded). */
+  maxBodyBytes: number;
+  /** --compare-report FILE.json | FILE.html */
+  reportFile?: string;
+  /** --compare-redact: header names / JSON keys never shown in samples. */
+  redact: string[];
+  /** The --compare-* flags given (as written), to refuse them without --compare. */
+  given: string[];
+}
+
 export interface OutputFileSettings {
   /** Append to an existing file instead of starting a new chunk. */
   append: boolean;
@@ -176,6 +198,7 @@ export function baseConfig(): Config {
       redirects: 0,
       responseBufferBytes: 0,
     },
+    compare: { enabled: false, ignore: [], routes: [], samplePercent: 100, maxBodyBytes: 0, redact: [], given: [] },
     fileOutputs: [],
     outputFile: { append: false, flushIntervalMs: 0, sizeLimitBytes: 0, maxSizeBytes: 0, queueLimit: 0 },
     outputStdout: false,

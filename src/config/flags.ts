@@ -19,12 +19,14 @@ import {
   type ValueType,
 } from './values.js';
 import { S3_UNSUPPORTED } from './unsupported.js';
+import { compareFlagSpecs } from './compare-flags.js';
 
-export type Group = 'wrapper' | 'http' | 'file' | 'replay' | 'modifiers' | 'middleware' | 'stats' | 'compat';
+export type Group = 'wrapper' | 'compare' | 'http' | 'file' | 'replay' | 'modifiers' | 'middleware' | 'stats' | 'compat';
 
 export const GROUPS: ReadonlyArray<{ id: Group; title: string }> = [
   { id: 'wrapper', title: 'Wrapper & sidecar' },
   { id: 'http', title: 'Outputs: HTTP' },
+  { id: 'compare', title: 'Compare answers (production vs the --output-http destinations)' },
   { id: 'file', title: 'Outputs: file/stdout' },
   { id: 'replay', title: 'Input: file replay' },
   { id: 'modifiers', title: 'Request modifiers (applied in gor\'s order; values as in gor)' },
@@ -51,7 +53,7 @@ export interface Alias {
   readonly deprecated: boolean;
 }
 
-interface FlagSpec<T> {
+export interface FlagSpec<T> {
   /** Canonical name, without dashes. */
   name: string;
   aliases?: Alias[];
@@ -560,6 +562,8 @@ export const FLAGS: readonly Flag[] = [
       ctx.note(`${ctx.source}: ${ctx.given} is deprecated; use --verbose 2`);
     },
   }),
+  // ---- Compare (src/compare; flag specs in compare-flags.ts) ----
+  ...compareFlagSpecs(boolType).map((spec) => flag(spec)),
 ];
 
 /** Every name and alias → its flag. */

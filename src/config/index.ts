@@ -11,6 +11,7 @@ import { FLAG_BY_NAME } from './flags.js';
 import { helpText } from './help.js';
 import { applyDefaults, applyOccurrences, scanWords, splitFlagWord, type Occurrence } from './parse.js';
 import { tokenizeOptions } from './tokenize.js';
+import { checkCompare } from './compare-flags.js';
 
 export type { Config, HttpOutput, InputFile, ListenAddress, ModifierFlag, ModifierFlagName, Upstream } from './config.js';
 export { MODIFIER_FLAG_NAMES } from './config.js';
@@ -115,6 +116,7 @@ function buildOnce(o: {
   applyOccurrences(cfg, [...fileOccurrences, ...o.argvOccurrences]);
   resolveMode(cfg, o.command, o.env);
   resolveAdmin(cfg, o.env);
+  checkCompare(cfg);
   return cfg;
 }
 

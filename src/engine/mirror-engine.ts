@@ -13,6 +13,8 @@ import { Router } from './router.js';
 import { createOutputs, middlewareOptions } from './outputs.js';
 import { DestinationGate } from './destination-gate.js';
 import { adminConfigured, startAdmin, type AdminSurface } from '../admin/index.js';
+import type { Comparison } from '../compare/index.js';
+import type { CompareWiring } from '../compare/wiring.js';
 
 /**
  * Everything that can reject the configuration, done before anything starts (so bad
@@ -22,6 +24,8 @@ import { adminConfigured, startAdmin, type AdminSurface } from '../admin/index.j
 export interface MirrorPlan {
   readonly config: Config;
   readonly pipeline: Pipeline;
+  /** The comparison module, loaded by loadOptionalParts only when --compare is on. */
+  readonly compare?: typeof import('../compare/wiring.js');
 }
 
 export function planMirror(config: Config): MirrorPlan {
@@ -30,12 +34,20 @@ export function planMirror(config: Config): MirrorPlan {
   return { config, pipeline: compileModifiers(config.modifierFlags) };
 }
 
+/** Loads the modules of optional features the configuration turns on (nothing of them loads otherwise). */
+export async function loadOptionalParts(plan: MirrorPlan): Promise<MirrorPlan> {
+  if (!plan.config.compare.enabled || !plan.config.enabled) return plan;
+  return { ...plan, compare: await import('../compare/wiring.js') };
+}
+
 export interface MirrorEngine extends Mirror {
   readonly stats: Stats;
   /** Entry for messages that don't come from the tap (file replay). */
   readonly input: (msg: Message) => void;
   /** How many outputs copies go to (0 = relay only). */
   readonly outputCount: number;
+  /** --compare: the report and counts (for the admin surface); undefined when off. */
+  readonly comparison?: Comparison;
 }
 
 /**
@@ -48,7 +60,9 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   const stats = deps.stats ?? new Stats();
 
   let middleware: FanOut | undefined;
+  const compare: CompareWiring | undefined = plan.compare?.createCompareWiring(config, { stats, log, productionMayLead: Boolean(config.middleware) });
   const outputs = createOutputs(config, {
+    compare,
     stats,
     log,
     pipelineSetsHost: pipeline.setsHost,
@@ -68,11 +82,23 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
     const child = createMiddleware(middlewareOptions(config, config.middleware), { stats, log, onMessage: (msg) => router.route(msg) });
     middleware = new FanOut([child], { stats, log });
   }
-  const input = middleware ? (msg: Message) => middleware!.offer(msg) : (msg: Message) => router.route(msg);
+  const route = middleware ? (msg: Message) => middleware!.offer(msg) : (msg: Message) => router.route(msg);
 
   // Responses are copied only when someone keeps them: files/stdout record them, the
-  // middleware protocol carries them. HTTP shadows never need the app's responses.
-  const captureResponses = Boolean(middleware) || config.fileOutputs.length > 0 || config.outputStdout;
+  // middleware protocol carries them, comparison compares them. HTTP shadows never need them.
+  const keepResponses = Boolean(middleware) || config.fileOutputs.length > 0 || config.outputStdout;
+  const captureResponses = keepResponses || compare !== undefined;
+  // A replay reads recorded answers only for comparison (otherwise the file input skips them): they go no further.
+  const forwardResponses = keepResponses && config.mode !== 'replay';
+  const input = compare
+    ? (msg: Message) => {
+        if (msg.type === 'response') {
+          compare.production(msg);
+          if (!forwardResponses) return;
+        }
+        route(msg);
+      }
+    : route;
   const tap = outputs.length > 0 ? createTap({ maxBodyBytes: config.copyBufferBytes, captureResponses, emit: input, stats, log }) : undefined;
 
   // Our own memory, beside the queues that explain it: on Heroku the app and we share the
@@ -82,16 +108,17 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   stats.gauge(PROCESS, 'memory.heap_used_mb', () => mb(process.memoryUsage().heapUsed));
   stats.gauge(PROCESS, 'memory.external_mb', () => mb(process.memoryUsage().external));
   const reporter = outputs.length > 0 ? startStatsReporter(stats, log, config.statsIntervalMs) : undefined;
+  compare?.startReporting(config.statsIntervalMs);
   let closed = false;
-  // `comparison`: compare's `Comparison` (src/compare/) once --compare is wired here; the
-  // admin surface reads its report() and reset() and works without it (counters only).
-  const adminSurface: AdminSurface | undefined = admin ? startAdmin({ config, stats, gates, comparison: undefined, log }) : undefined;
+  // The admin surface reads compare's report(), counts() and reset(); without --compare, counters only.
+  const adminSurface: AdminSurface | undefined = admin ? startAdmin({ config, stats, gates, comparison: compare?.comparison, log }) : undefined;
 
   return {
     localPath: adminSurface?.localPath,
     stats,
     input,
     outputCount: outputs.length,
+    ...(compare ? { comparison: compare.comparison } : {}),
     observe: (id) => (closed ? undefined : tap?.open(id)),
     async close(graceMs) {
       if (closed) return;
@@ -100,6 +127,8 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
       // Middleware first: what it still echoes back must reach the outputs before they close.
       await middleware?.close(Math.max(0, Math.floor(graceMs / 2)));
       await fanOut.close(Math.max(0, deadline - Date.now()));
+      // After the outputs: the answers they still received are compared before the final report.
+      compare?.close();
       reporter?.stop(true);
       await adminSurface?.close();
     },

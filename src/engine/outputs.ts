@@ -9,6 +9,7 @@ import { createHttpOutput, type HttpOutputOptions } from '../outputs/http-output
 import { createFileOutput, type FileOutputOptions } from '../outputs/file-output.js';
 import { createStdoutOutput } from '../outputs/stdout-output.js';
 import { createNullOutput } from '../outputs/null-output.js';
+import type { CompareWiring } from '../compare/wiring.js';
 
 export interface OutputDeps {
   stats: Stats;
@@ -17,6 +18,8 @@ export interface OutputDeps {
   pipelineSetsHost: boolean;
   /** Receives shadow responses (type 3) when --output-http-track-response is on. */
   onShadowResponse?: (resp: ResponseMessage, req: RequestMessage) => void;
+  /** --compare: keeps and reports each HTTP destination's answers (src/compare/wiring.ts). */
+  compare?: CompareWiring;
 }
 
 function isSwitchedOff(limit: RateLimit | undefined): boolean {
@@ -36,7 +39,10 @@ export function createOutputs(config: Config, deps: OutputDeps): Output[] {
       log.info('output-off', { output: dest.url, limit: '0%', note: 'sampling 0% sends nothing to this destination' });
       continue;
     }
-    outputs.push(createHttpOutput(httpOutputOptions(config, dest, deps), { stats, log }));
+    const base = httpOutputOptions(config, dest, deps);
+    const cmp = deps.compare?.httpOptions(dest.url);
+    const out = createHttpOutput(cmp ? withComparison(base, cmp) : base, { stats, log });
+    outputs.push(deps.compare ? deps.compare.wrap(out) : out);
   }
   for (const file of config.fileOutputs) outputs.push(createFileOutput(fileOutputOptions(config, file.pathTemplate), { stats, log }));
   if (config.outputStdout) outputs.push(createStdoutOutput(OUTPUT_INTERNALS.stdoutQueue, { stats, log, stream: process.stdout }));
@@ -80,4 +86,26 @@ export function fileOutputOptions(config: Config, pathTemplate: string): FileOut
 /** The middleware's options: the command and track-response from the configuration, the rest from OUTPUT_INTERNALS. */
 export function middlewareOptions(config: Config, command: string): MiddlewareOptions {
   return { ...OUTPUT_INTERNALS.middleware, command, sendReplayedResponses: config.outputHttp.trackResponses };
+}
+
+/** --compare: the destination keeps answers up to --compare-max-body and reports them, or their failure. */
+function withComparison(base: HttpOutputOptions, cmp: ReturnType<CompareWiring['httpOptions']>): HttpOutputOptions {
+  return {
+    ...base,
+    onResponse: bothResponses(cmp.onResponse, base.onResponse),
+    responseBufferBytes: Math.max(cmp.responseBufferBytes, base.responseBufferBytes ?? 0),
+    onCopyFailed: cmp.onCopyFailed,
+  };
+}
+
+/** Comparison and --output-http-track-response both see a destination's answers. */
+function bothResponses(
+  compare: (resp: ResponseMessage, req: RequestMessage) => void,
+  track: ((resp: ResponseMessage, req: RequestMessage) => void) | undefined,
+): (resp: ResponseMessage, req: RequestMessage) => void {
+  if (!track) return compare;
+  return (resp, req) => {
+    compare(resp, req);
+    track(resp, req);
+  };
 }

@@ -36,6 +36,7 @@ export function formatStatsLines(stats: Stats, previous: Map<string, Map<string,
     if (dest !== TAP) count('mirrored', e.mirrored);
     for (const [reason, n] of Object.entries(e.dropped)) count(`dropped.${reason}`, n ?? 0);
     for (const [kind, n] of Object.entries(e.errors)) count(`errors.${kind}`, n);
+    for (const [name, n] of Object.entries(e.counts ?? {})) count(name, n);
     for (const [name, v] of Object.entries(stats.readGauges(dest))) parts.push(`sample#${name}=${v}`);
     const lat = stats.takeLatencies(dest).sort((a, b) => a - b);
     if (lat.length > 0) {

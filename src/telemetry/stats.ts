@@ -22,6 +22,8 @@ export interface DestinationStats {
   latencies: number[];
   /** Requests framed (tap), or copies offered (destinations: see the counting rule in core/output.ts). */
   seen: number;
+  /** Other cumulative counters by name, e.g. `compare.compared` (printed as count#<name>). */
+  counts?: Record<string, number>;
 }
 
 export type GaugeReader = () => number;
@@ -62,6 +64,12 @@ export class Stats {
   error(dest: string, kind: string): void {
     const e = this.entry(dest);
     e.errors[kind] = (e.errors[kind] ?? 0) + 1;
+  }
+
+  count(dest: string, name: string, n = 1): void {
+    const e = this.entry(dest);
+    const c = (e.counts ??= {});
+    c[name] = (c[name] ?? 0) + n;
   }
 
   gauge(dest: string, name: string, read: GaugeReader): void {
