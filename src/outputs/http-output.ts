@@ -156,8 +156,11 @@ class Copy implements Exchange {
     this.owner.settle(this, err);
   }
 
-  onDrainLimit(): void {
+  onDrainLimit(kept: Buffer): void {
     this.conn = null;
+    // Delivered as far as the shadow is concerned; a tracked body is what was kept, which is
+    // over the keep cap, so a consumer (compare) sees it was cut rather than a short body.
+    if (this.keep >= 0) this.body = kept;
     this.owner.settle(this, null);
   }
 

@@ -173,7 +173,7 @@ test('a candidate answering garbage, huge, endless, non-UTF-8, invalid JSON, nev
     const compared = stats.get('compare.compared') ?? 0;
     const unpaired = [...stats].filter(([k]) => k.startsWith('compare.unpaired.')).reduce((n, [, v]) => n + v, 0);
     assert.equal(compared + unpaired, paths.length, JSON.stringify(Object.fromEntries(stats)));
-    assert.equal(compared, 2, 'latin1 and badjson are compared (and flagged)');
+    assert.equal(compared, 2, 'latin1 and badjson are compared (and flagged) ' + JSON.stringify(Object.fromEntries(stats)));
     assert.equal(stats.get('compare.unpaired.timeout'), 2, 'endless and never');
     assert.equal(stats.get('compare.unpaired.body_too_large'), 2, 'huge and bomb');
     assert.ok(existsSync(html));

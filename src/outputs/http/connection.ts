@@ -31,7 +31,8 @@ export interface Exchange {
    */
   onFailure(err: Error, early: boolean): void;
   /** Past the drain limit: the shadow has answered, the rest is not worth reading. */
-  onDrainLimit(): void;
+  /** The answer ran past the drain limit: `kept` is what the sink kept of its body (cut, so longer than any cap below the limit). */
+  onDrainLimit(kept: Buffer): void;
 }
 
 /** What a connection tells its pool. */
@@ -171,8 +172,9 @@ export class ShadowConnection {
     }
     // Still reading the same response past the drain limit (a huge or endless answer).
     if (this.current === ex && this.#sink.total > this.#drainLimit) {
+      const kept = this.#sink.finish();
       this.destroy();
-      ex.onDrainLimit();
+      ex.onDrainLimit(kept);
     }
   }
 
