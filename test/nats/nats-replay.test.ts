@@ -90,10 +90,10 @@ describe('--input-nats: replayers sharing a consumer', { skip, timeout: 240_000 
 
   test('one replayer SIGKILLed mid-run: each record at least once, duplicates no more than the redeliveries counted', async () => {
     const shadow = await startRecordingShadow();
-    // The last 10,000 records (a start sequence), 1,000 records/s each, so the run lasts
+    // The last 10,000 records (a start sequence), 800 records/s each, so the run lasts
     // seconds and the victim dies holding a batch it has not acked.
     const FROM = 20_001;
-    const args = ['--input-nats-consumer', 'fleet-b', '--input-nats-start', String(FROM), '--input-nats-stream', 'traffic|1000', '--input-nats-ack-wait', '2s', ...shadowArgs(shadow.url)];
+    const args = ['--input-nats-consumer', 'fleet-b', '--input-nats-start', String(FROM), '--input-nats-stream', 'traffic|800', '--input-nats-ack-wait', '5s', ...shadowArgs(shadow.url)];
     const procs = [1, 2, 3].map(() => replayer(broker.urls, args));
     try {
       await eventually(() => shadow.received.length >= 2000, 60_000, 'the replay under way');
