@@ -6,9 +6,11 @@ import { loadOptionalParts, planMirror, startMirror, type MirrorPlan } from '../
 import { runWrapped } from '../modes/wrap.js';
 import { runSidecar } from '../modes/sidecar.js';
 import { runReplay } from '../modes/replay.js';
+import { runNatsReplay } from '../modes/nats-replay.js';
 import { runPassthrough } from '../modes/passthrough.js';
 import { NO_MIRROR } from '../modes/mirror.js';
 import { splitGrace } from '../modes/shutdown.js';
+import { openNats, runNatsToolCli, type OpenedNats } from './nats.js';
 
 export type Entry = 'traffic-duplicator' | 'start-traffic-duplicator';
 
@@ -33,6 +35,8 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
   const env = deps.env ?? process.env;
   const stdout = deps.stdout ?? ((t: string) => void process.stdout.write(t));
   const stderr = deps.stderr ?? ((t: string) => void process.stderr.write(t));
+
+  if (entry === 'traffic-duplicator' && (argv[0] === 'nats-export' || argv[0] === 'nats-import')) return runNatsToolCli(argv[0], argv.slice(1), { stdout, stderr });
 
   let config: Config;
   let plan: MirrorPlan;
@@ -59,12 +63,23 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
   plan = await loadOptionalParts(plan);
   const log = createLogger({ quiet: config.quiet });
   for (const note of config.notes) log.info('note', { msg: note });
+  // NATS is reached (stream checked, consumer found) before anything is spawned or bound.
+  let nats: OpenedNats;
+  try {
+    nats = await openNats(config, log, env);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      stderr(formatUsageError(err) + '\n');
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
   if (config.exitAfterMs !== undefined) scheduleExitAfter(config.exitAfterMs, log);
 
   if (!config.enabled && config.mode === 'wrap') return runPassthrough(config.command, env, log, config.shutdownGraceMs);
   const mirrorOn = config.enabled;
   const startEngine = () => {
-    const engine = startMirror(plan, { log });
+    const engine = startMirror(plan, { log, natsPublisher: nats.publisher });
     if (engine.outputCount === 0 && config.mode !== 'replay') {
       log.warn('no-outputs', { msg: 'no --output-* configured: relaying only, nothing is mirrored', options_files: config.sources.join(',') || 'none' });
     } else {
@@ -93,6 +108,10 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
         mirror: mirrorOn ? startEngine() : NO_MIRROR,
       });
     case 'replay':
+      if (nats.input) {
+        const engine = startEngine();
+        return runNatsReplay({ input: nats.input(engine), engine, log, flushMs: splitGrace(config.shutdownGraceMs).flushMs });
+      }
       return runReplay({
         input: {
           files: config.inputFiles,
@@ -114,6 +133,7 @@ function describeOutputs(config: Config): Record<string, string | number> {
     http: config.httpOutputs.map((o) => o.url + (o.limit ? `|${o.limit.n}${o.limit.kind === 'percent' ? '%' : ''}` : '')).join(',') || undefined,
     files: config.fileOutputs.map((f) => f.pathTemplate).join(',') || undefined,
     stdout: config.outputStdout ? 1 : undefined,
+    nats: config.nats.output.connection ? `${config.nats.output.connection.servers.join(',')}/${config.nats.output.stream}` : undefined,
     middleware: config.middleware,
     modifiers: config.modifierFlags.length || undefined,
   } as Record<string, string | number>;

@@ -1,4 +1,5 @@
 import type { RateLimit } from '../core/output.js';
+import { baseNatsSettings, type NatsSettings } from '../nats/settings.js';
 
 /**
  * The whole configuration, as plain typed data with every default applied. Built once at
@@ -45,6 +46,9 @@ export interface Config {
 
   /** The middleware command line (split without a shell by its runner). */
   middleware?: string;
+
+  /** --output-nats (publish) and --input-nats (replay): fleet capture on NATS JetStream. */
+  nats: NatsSettings;
 
   /** Every request-modifier flag, canonical name, in the order given. Compiled by the pipeline. */
   modifierFlags: ModifierFlag[];
@@ -207,6 +211,7 @@ export function baseConfig(): Config {
     inputFiles: [],
     inputFileLoop: false,
     inputFileDryRun: false,
+    nats: baseNatsSettings(),
     modifierFlags: [],
     originalHost: false,
     copyBufferBytes: 0,

@@ -20,8 +20,9 @@ import {
 } from './values.js';
 import { S3_UNSUPPORTED } from './unsupported.js';
 import { compareFlagSpecs } from './compare-flags.js';
+import { natsFlags } from './nats-flags.js';
 
-export type Group = 'wrapper' | 'compare' | 'http' | 'file' | 'replay' | 'modifiers' | 'middleware' | 'stats' | 'compat';
+export type Group = 'wrapper' | 'compare' | 'http' | 'file' | 'replay' | 'modifiers' | 'middleware' | 'stats' | 'compat' | 'nats';
 
 export const GROUPS: ReadonlyArray<{ id: Group; title: string }> = [
   { id: 'wrapper', title: 'Wrapper & sidecar' },
@@ -29,6 +30,7 @@ export const GROUPS: ReadonlyArray<{ id: Group; title: string }> = [
   { id: 'compare', title: 'Compare answers (production vs the --output-http destinations)' },
   { id: 'file', title: 'Outputs: file/stdout' },
   { id: 'replay', title: 'Input: file replay' },
+  { id: 'nats', title: 'Fleet capture and replay: NATS JetStream (docs/fleet.md)' },
   { id: 'modifiers', title: 'Request modifiers (applied in gor\'s order; values as in gor)' },
   { id: 'middleware', title: 'Middleware' },
   { id: 'stats', title: 'Stats & logging' },
@@ -96,6 +98,10 @@ export interface Flag {
   apply(cfg: Config, value: unknown, ctx: ApplyContext): void;
 }
 
+/** For flag blocks kept in their own file (nats-flags.ts). */
+export type FlagSpecOf<T> = FlagSpec<T>;
+
+// A function declaration (hoisted), so nats-flags.ts can call it while this module evaluates.
 function flag<T>(spec: FlagSpec<T>): Flag {
   return {
     name: spec.name,
@@ -564,6 +570,9 @@ export const FLAGS: readonly Flag[] = [
   }),
   // ---- Compare (src/compare; flag specs in compare-flags.ts) ----
   ...compareFlagSpecs(boolType).map((spec) => flag(spec)),
+
+  // ---- NATS JetStream (fleet capture and replay) ----
+  ...natsFlags(flag, boolType),
 ];
 
 /** Every name and alias → its flag. */

@@ -76,6 +76,13 @@ Environment:
     if (flags.length === 0) continue;
     parts.push(`${g.title}:\n${flags.map(flagEntry).join('\n')}`);
   }
+  parts.push(
+    [
+      'Tools (NATS JetStream log <-> .gor files; each has --help):',
+      '  traffic-duplicator nats-export --nats URL [--stream traffic] [--start all|SEQ|TIME|AGO] [--end SEQ] FILE.gor',
+      '  traffic-duplicator nats-import --nats URL [--stream traffic] [--subject traffic.import] [--create] FILE...',
+    ].join('\n'),
+  );
   const unsupported = UNSUPPORTED.flatMap((u) => u.names.map((n) => `--${n}`)).join(', ');
   parts.push(
     `Not supported (GoReplay flags; using one explains why and what to use instead):\n${wrap(`${unsupported}, s3:// paths.`, '  ')}`,

@@ -184,7 +184,8 @@ const NOTHING_TO_DO =
   'wrap your app: traffic-duplicator [flags] -- bundle exec rails s; or relay to a running app: --upstream http://127.0.0.1:3000 --listen :8080; or replay a capture: --input-file requests.gor --output-http URL';
 
 function resolveMode(cfg: Config, command: string[] | undefined, env: NodeJS.ProcessEnv): void {
-  const hasOutputs = cfg.httpOutputs.length + cfg.fileOutputs.length > 0 || cfg.outputStdout || cfg.outputNull;
+  const hasOutputs = cfg.httpOutputs.length + cfg.fileOutputs.length > 0 || cfg.outputStdout || cfg.outputNull || cfg.nats.output.connection !== undefined;
+  if (cfg.nats.input.connection) return resolveNatsReplay(cfg, command, hasOutputs);
   if (command !== undefined) {
     if (command.length === 0) throw new UsageError('TD_BAD_USAGE', 'nothing after --: the app command is missing', 'e.g. traffic-duplicator --output-http https://shadow.example.com -- bundle exec rails s');
     if (cfg.upstream) {
@@ -243,4 +244,14 @@ function resolveAdmin(cfg: Config, env: NodeJS.ProcessEnv): void {
   if (cfg.adminPath !== undefined && cfg.mode === 'replay') {
     throw new UsageError('TD_BAD_USAGE', '--admin-path needs a public port, and replaying --input-file has none', 'use --admin-listen 127.0.0.1:9090 instead');
   }
+}
+
+/** --input-nats: replay mode like --input-file, reading from the stream instead of files. */
+function resolveNatsReplay(cfg: Config, command: string[] | undefined, hasOutputs: boolean): void {
+  const other = command !== undefined ? 'an app command after --' : cfg.upstream ? '--upstream' : cfg.listen ? '--listen' : cfg.inputFiles.length ? '--input-file' : undefined;
+  if (other) {
+    throw new UsageError('TD_BAD_USAGE', `--input-nats replays the stream and cannot be combined with ${other}`, 'run the replayer as its own process: traffic-duplicator --input-nats URL --output-http URL');
+  }
+  if (!hasOutputs) throw new UsageError('TD_BAD_USAGE', 'replaying --input-nats needs somewhere to send the requests', 'add --output-http URL (or --output-file, --output-stdout)');
+  cfg.mode = 'replay';
 }

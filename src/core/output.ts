@@ -19,6 +19,8 @@ export type DropReason =
   | 'pipeline_depth' // a client pipelined more unanswered requests on one connection than the tap copies (256)
   | 'destination_down' // the destination's circuit is open after repeated refused/reset/dns/tls failures, or its stream broke (EPIPE)
   | 'size_limit' // the file output has written --output-file-max-size-limit bytes: gor stops writing there
+  | 'broker_unavailable' // --output-nats: not connected to the broker (down, or reconnecting)
+  | 'broker_slow' // --output-nats: the window of unacknowledged publishes is full
   | 'mirror_error' // an exception in mirroring code (counted as an error too)
   | 'paused'; // an operator paused the destination at runtime (admin control API)
 

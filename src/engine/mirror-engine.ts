@@ -15,6 +15,7 @@ import { DestinationGate } from './destination-gate.js';
 import { adminConfigured, startAdmin, type AdminSurface } from '../admin/index.js';
 import type { Comparison } from '../compare/index.js';
 import type { CompareWiring } from '../compare/wiring.js';
+import type { NatsPublisher } from '../outputs/nats-output.js';
 
 /**
  * Everything that can reject the configuration, done before anything starts (so bad
@@ -54,7 +55,7 @@ export interface MirrorEngine extends Mirror {
  * Wires the mirroring side: tap → (middleware) → modifiers → fan-out → outputs, plus the
  * periodic stats line. All of it sits off the primary path; see ARCHITECTURE.md.
  */
-export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats }): MirrorEngine {
+export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats; natsPublisher?: NatsPublisher }): MirrorEngine {
   const { config, pipeline } = plan;
   const { log } = deps;
   const stats = deps.stats ?? new Stats();
@@ -66,6 +67,7 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
     stats,
     log,
     pipelineSetsHost: pipeline.setsHost,
+    natsPublisher: deps.natsPublisher,
     // Shadow responses (gor type 3) go to the middleware when there is one, else to the
     // other outputs (a file or stdout output records them).
     onShadowResponse: (resp) => (middleware ? middleware.offer(resp) : fanOut.offer(resp)),
@@ -86,7 +88,7 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
 
   // Responses are copied only when someone keeps them: files/stdout record them, the
   // middleware protocol carries them, comparison compares them. HTTP shadows never need them.
-  const keepResponses = Boolean(middleware) || config.fileOutputs.length > 0 || config.outputStdout;
+  const keepResponses = Boolean(middleware) || config.fileOutputs.length > 0 || config.outputStdout || (deps.natsPublisher !== undefined && config.nats.output.responses);
   const captureResponses = keepResponses || compare !== undefined;
   // A replay reads recorded answers only for comparison (otherwise the file input skips them): they go no further.
   const forwardResponses = keepResponses && config.mode !== 'replay';

@@ -10,6 +10,7 @@ import { createFileOutput, type FileOutputOptions } from '../outputs/file-output
 import { createStdoutOutput } from '../outputs/stdout-output.js';
 import { createNullOutput } from '../outputs/null-output.js';
 import type { CompareWiring } from '../compare/wiring.js';
+import { createNatsOutput, type NatsPublisher } from '../outputs/nats-output.js';
 
 export interface OutputDeps {
   stats: Stats;
@@ -20,6 +21,8 @@ export interface OutputDeps {
   onShadowResponse?: (resp: ResponseMessage, req: RequestMessage) => void;
   /** --compare: keeps and reports each HTTP destination's answers (src/compare/wiring.ts). */
   compare?: CompareWiring;
+  /** --output-nats, connected (or connecting) before anything started: see openNatsPublisher. */
+  natsPublisher?: NatsPublisher;
 }
 
 function isSwitchedOff(limit: RateLimit | undefined): boolean {
@@ -29,7 +32,7 @@ function isSwitchedOff(limit: RateLimit | undefined): boolean {
 /** Connections per HTTP destination opened as soon as the output is built (issue 8, cold start). */
 const WARM_CONNECTIONS = 4;
 
-/** Builds every output the configuration names, in a stable order: http, file, stdout, null. */
+/** Builds every output the configuration names, in a stable order: http, file, stdout, null, nats. */
 export function createOutputs(config: Config, deps: OutputDeps): Output[] {
   const { stats, log } = deps;
   const outputs: Output[] = [];
@@ -47,6 +50,7 @@ export function createOutputs(config: Config, deps: OutputDeps): Output[] {
   for (const file of config.fileOutputs) outputs.push(createFileOutput(fileOutputOptions(config, file.pathTemplate), { stats, log }));
   if (config.outputStdout) outputs.push(createStdoutOutput(OUTPUT_INTERNALS.stdoutQueue, { stats, log, stream: process.stdout }));
   if (config.outputNull) outputs.push(createNullOutput(OUTPUT_INTERNALS.nullQueue, { stats, log }));
+  if (deps.natsPublisher) outputs.push(createNatsOutput(deps.natsPublisher, { stats, log, responses: config.nats.output.responses }));
   return outputs;
 }
 

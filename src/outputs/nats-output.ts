@@ -1,0 +1,386 @@
+/**
+ * --output-nats: every copy published to a NATS JetStream stream, one message per .gor record
+ * (payload = the record's payload, meta fields as headers; see nats/records.ts).
+ *
+ * Production first: offer() only starts an asynchronous publish and returns. What bounds us
+ * is a window of published-but-unacknowledged copies (count and bytes): when the broker is
+ * slow the window fills and copies are dropped `broker_slow`; while we are not connected they
+ * are dropped `broker_unavailable` (after a 2 s grace that covers a fail-over to another node).
+ * The client reconnects on its own, for ever, and we log it.
+ *
+ * Once the broker acks a publish the record is in the (replicated) log: that is the guarantee
+ * (at-least-once into the log; JetStream's de-duplication by message id makes a retried publish
+ * land once). A publish that fails or is not acked within --output-nats-timeout is retried,
+ * with backoff, until it is 3 timeouts old, then counted as an error.
+ *
+ * The shared queued-output base (outputs/bounded-queue.ts et al.) did not exist when this was
+ * written; this output implements the Output contract itself (core/output.ts), and holds no
+ * queue of its own: the unacked window IS its queue.
+ */
+import { hostname } from 'node:os';
+import type { Message } from '../core/message.js';
+import { ACCEPTED, dropped, type OfferResult, type Output } from '../core/output.js';
+import { UsageError } from '../core/errors.js';
+import type { GorRecord } from '../gor/codec.js';
+import { messageToRecord } from '../gor/records.js';
+import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
+import type { Stats } from '../telemetry/stats.js';
+import {
+  authUsageError,
+  classifyConnectError,
+  connectionOptions,
+  describeServers,
+  loadNats,
+  watchStatus,
+  type NatsConnection,
+  type NatsCore,
+  type NatsJs,
+} from '../nats/connect.js';
+import { instanceName, messageId, recordHeaders, subjectMatches, subjectToken } from '../nats/records.js';
+import type { NatsConnectionSettings, NatsOutputSettings } from '../nats/settings.js';
+
+/** A copy is retried until it is this many --output-nats-timeout old (15 s by default). */
+const RETRY_WINDOW_FACTOR = 3;
+/**
+ * Disconnected for less than this, copies are still accepted: the client holds them while it
+ * reconnects to another server of the cluster (well under a second), bounded by our window.
+ * Longer, and they are dropped `broker_unavailable` instead of filling the window.
+ */
+const DOWN_GRACE_MS = 2000;
+
+/** The connected side of the output, opened before anything else starts (so errors exit 2). */
+export interface NatsPublisher {
+  readonly settings: NatsOutputSettings;
+  readonly connection: NatsConnectionSettings;
+  readonly subject: string;
+  readonly instance: string;
+  readonly core: NatsCore;
+  /** Undefined until the first connection (the broker was down at start). */
+  nc: NatsConnection | undefined;
+  js: import('@nats-io/jetstream').JetStreamClient | undefined;
+  /** Called when the background connect succeeds. */
+  onConnected?: () => void;
+  /** Closes a connection that is still being attempted. */
+  abort(): void;
+}
+
+/** The subjects a new stream is created with: `traffic.web-1` → `traffic.>`. */
+export function streamSubjectsFor(subject: string): string[] {
+  const tokens = subject.split('.');
+  return tokens.length >= 2 ? [[...tokens.slice(0, -1), '>'].join('.')] : [subject];
+}
+
+/**
+ * Connects and checks (or creates) the stream. Decisions at start-up:
+ * - credentials refused, stream missing without --output-nats-create, subject outside the
+ *   stream → UsageError naming the flag (exit 2, the app is not started);
+ * - broker unreachable → start anyway (production first: the app must not depend on the
+ *   log), copies are dropped `broker_unavailable` and the stream is checked once connected.
+ */
+export async function openNatsPublisher(settings: NatsOutputSettings, deps: { log: Logger; env?: NodeJS.ProcessEnv }): Promise<NatsPublisher> {
+  const conn = settings.connection!;
+  const env = deps.env ?? process.env;
+  const instance = instanceName(env, hostname());
+  const subject = settings.subject ?? `traffic.${subjectToken(instance)}`;
+  const { core, js } = await loadNats();
+  const base = {
+    ...connectionOptions(core, conn, settings.auth, `traffic-duplicator ${instance}`),
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 1000,
+    reconnectJitter: 200,
+    timeout: 3000,
+    // The client buffers what is published while it reconnects; our window (max pending
+    // copies and bytes) is what bounds that buffer, since offer() refuses while disconnected.
+    pingInterval: 10_000,
+    maxPingOut: 2,
+    // An Error (with its stack) per request just in case it times out costs more CPU than the
+    // publish itself; our logs say what failed without the client's async traces.
+    noAsyncTraces: true,
+  };
+  let aborted = false;
+  const pub: NatsPublisher = {
+    settings,
+    connection: conn,
+    subject,
+    instance,
+    core,
+    nc: undefined,
+    js: undefined,
+    abort: () => {
+      aborted = true;
+    },
+  };
+  const labels = { dest: outputName(conn, settings.stream) };
+  try {
+    pub.nc = await core.connect(base);
+  } catch (err) {
+    if (classifyConnectError(err) === 'auth') throw authUsageError(conn, err);
+    deps.log.warn('nats-unreachable', {
+      ...labels,
+      error: (err as Error).message,
+      note: 'starting anyway: copies are dropped (broker_unavailable) until the broker answers',
+    });
+  }
+  if (pub.nc) {
+    await ensureStream(js, pub.nc, settings, subject, conn);
+    pub.js = js.jetstream(pub.nc);
+    return pub;
+  }
+  // Keep trying in the background, for ever (the relay is already serving).
+  void (async () => {
+    let delay = 1000;
+    while (!aborted) {
+      try {
+        const nc = await core.connect(base);
+        if (aborted) {
+          await nc.close();
+          return;
+        }
+        try {
+          await ensureStream(js, nc, settings, subject, conn);
+        } catch (err) {
+          deps.log.error('nats-stream-problem', { ...labels, error: (err as Error).message, note: 'copies fail until the stream exists' });
+        }
+        pub.nc = nc;
+        pub.js = js.jetstream(nc);
+        deps.log.info('nats-connected', { ...labels, server: nc.getServer() });
+        pub.onConnected?.();
+        return;
+      } catch (err) {
+        if (classifyConnectError(err) === 'auth') {
+          deps.log.error('nats-auth-refused', { ...labels, error: (err as Error).message, note: `fix the credentials of ${conn.flag}` });
+        }
+        await new Promise((r) => setTimeout(r, delay).unref());
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  })();
+  return pub;
+}
+
+async function ensureStream(js: NatsJs, nc: NatsConnection, settings: NatsOutputSettings, subject: string, conn: NatsConnectionSettings): Promise<void> {
+  let jsm: import('@nats-io/jetstream').JetStreamManager;
+  try {
+    jsm = await js.jetstreamManager(nc, { timeout: 5000 });
+  } catch (err) {
+    throw new UsageError('TD_BAD_VALUE', `${conn.flag} ${describeServers(conn)}: JetStream is not available (${(err as Error).message})`, 'enable JetStream on the server (nats-server -js, or jetstream {} in its config)');
+  }
+  const notFound = (err: unknown) => err instanceof js.JetStreamApiError && err.code === js.JetStreamApiCodes.StreamNotFound;
+  let info: import('@nats-io/jetstream').StreamInfo;
+  try {
+    info = await jsm.streams.info(settings.stream);
+  } catch (err) {
+    if (!notFound(err)) throw err;
+    if (!settings.create) {
+      await nc.close().catch(() => {});
+      throw new UsageError(
+        'TD_BAD_VALUE',
+        `--output-nats-stream ${settings.stream}: no such stream on ${describeServers(conn)}`,
+        `create it (nats stream add ${settings.stream} --subjects '${streamSubjectsFor(subject)[0]}' --replicas 3), or pass --output-nats-create`,
+      );
+    }
+    try {
+      info = await jsm.streams.add({
+        name: settings.stream,
+        subjects: streamSubjectsFor(subject),
+        storage: js.StorageType.File,
+        num_replicas: settings.replicas,
+        max_age: settings.maxAgeMs * 1_000_000,
+        max_bytes: settings.maxBytes > 0 ? settings.maxBytes : -1,
+        discard: js.DiscardPolicy.Old,
+        duplicate_window: 2 * 60 * 1_000_000_000,
+      });
+    } catch (addErr) {
+      // Several instances start at once: another one may have created it in between.
+      try {
+        info = await jsm.streams.info(settings.stream);
+      } catch {
+        throw new UsageError('TD_BAD_VALUE', `--output-nats-create: could not create stream ${settings.stream}: ${(addErr as Error).message}`, 'check the replicas against the cluster size and the account limits');
+      }
+    }
+  }
+  if (!info.config.subjects?.some((p) => subjectMatches(p, subject))) {
+    await nc.close().catch(() => {});
+    throw new UsageError(
+      'TD_BAD_VALUE',
+      `--output-nats-subject ${subject}: stream ${settings.stream} does not take it (its subjects: ${(info.config.subjects ?? []).join(', ') || 'none'})`,
+      `publish on a subject the stream has, or add '${streamSubjectsFor(subject)[0]}' to the stream`,
+    );
+  }
+}
+
+/** `dest=` in logs and stats: the servers and the stream, never credentials. */
+export function outputName(conn: NatsConnectionSettings, stream: string): string {
+  return `nats://${conn.servers[0]}${conn.servers.length > 1 ? `+${conn.servers.length - 1}` : ''}/${stream}`;
+}
+
+interface InFlight {
+  readonly rec: GorRecord;
+  readonly bytes: number;
+  readonly offeredAt: number;
+  /** Set once counted (mirrored, error or shutdown): late outcomes are ignored. */
+  settled: boolean;
+}
+
+export interface NatsOutputDeps {
+  readonly stats: Stats;
+  readonly log: Logger;
+  /** Publish the app's responses (type 2) too, not only the requests. */
+  readonly responses?: boolean;
+}
+
+export function createNatsOutput(pub: NatsPublisher, deps: NatsOutputDeps): Output & { readonly pending: number } {
+  return new NatsOutput(pub, deps);
+}
+
+class NatsOutput implements Output {
+  readonly name: string;
+  readonly #pub: NatsPublisher;
+  readonly #deps: NatsOutputDeps;
+  readonly #warn: RateLimitedLog;
+  readonly #inFlight = new Set<InFlight>();
+  #bytes = 0;
+  #up = false;
+  /** When the connection was lost (performance.now()). */
+  #downSince = 0;
+  #closed = false;
+  #batch: InFlight[] = [];
+  readonly #publishBatch = (): void => {
+    const batch = this.#batch;
+    this.#batch = [];
+    for (const item of batch) void this.#publish(item);
+  };
+  #idle: (() => void) | undefined;
+
+  constructor(pub: NatsPublisher, deps: NatsOutputDeps) {
+    this.name = outputName(pub.connection, pub.settings.stream);
+    this.#pub = pub;
+    this.#deps = deps;
+    this.#warn = new RateLimitedLog(deps.log, 1000);
+    deps.stats.gauge(this.name, 'unacked', () => this.#inFlight.size);
+    if (pub.nc) this.#attach(pub.nc);
+    else pub.onConnected = () => pub.nc && this.#attach(pub.nc);
+  }
+
+  get pending(): number {
+    return this.#inFlight.size;
+  }
+
+  #attach(nc: NatsConnection): void {
+    this.#up = !nc.isClosed();
+    const setUp = (up: boolean) => {
+      if (this.#up && !up) this.#downSince = performance.now();
+      this.#up = up;
+    };
+    watchStatus(nc, this.#deps.log, { dest: this.name }, setUp);
+    void nc.closed().then(() => {
+      setUp(false);
+      this.#downSince = -Infinity; // closed for good: drop at once
+    });
+  }
+
+  wants(msg: Message): boolean {
+    return msg.type === 'request' || (msg.type === 'response' && this.#deps.responses === true);
+  }
+
+  offer(msg: Message): OfferResult {
+    try {
+      this.#deps.stats.seen(this.name);
+      if (this.#closed) return dropped('shutdown');
+      if (!this.#pub.js || (!this.#up && performance.now() - this.#downSince > DOWN_GRACE_MS)) return dropped('broker_unavailable');
+      const rec = messageToRecord(msg);
+      const bytes = rec.payload.length;
+      const s = this.#pub.settings;
+      if (this.#inFlight.size >= s.maxPending || (this.#bytes + bytes > s.maxPendingBytes && this.#inFlight.size > 0)) return dropped('broker_slow');
+      const item: InFlight = { rec, bytes, offeredAt: performance.now(), settled: false };
+      this.#inFlight.add(item);
+      this.#bytes += bytes;
+      // Publish on the next turn, together with every copy offered in this one: the client
+      // then writes them to its socket in one go instead of one write per copy.
+      this.#batch.push(item);
+      if (this.#batch.length === 1) setImmediate(this.#publishBatch);
+      return ACCEPTED;
+    } catch (err) {
+      this.#deps.log.error('nats-output-bug', { dest: this.name, error: (err as Error).message });
+      return dropped('mirror_error');
+    }
+  }
+
+  async #publish(item: InFlight): Promise<void> {
+    const { core } = this.#pub;
+    const s = this.#pub.settings;
+    const h = core.headers();
+    for (const [k, v] of recordHeaders(item.rec, this.#pub.instance)) h.set(k, v);
+    // Retried (same message id: stored once) until the retry window closes: a cluster losing
+    // a node answers "no responders" / "jetstream not enabled" for a few seconds while it
+    // elects new leaders, and the copies of those seconds should land all the same.
+    const deadline = item.offeredAt + RETRY_WINDOW_FACTOR * s.timeoutMs;
+    let backoff = 100;
+    let lastErr: unknown;
+    while (!item.settled) {
+      try {
+        await this.#pub.js!.publish(this.#pub.subject, item.rec.payload, { msgID: messageId(item.rec), headers: h, timeout: s.timeoutMs });
+        return this.#settle(item, 'mirrored');
+      } catch (err) {
+        lastErr = err;
+        if (this.#closed || performance.now() + backoff >= deadline) break;
+        await this.#waitUp(backoff, deadline);
+        backoff = Math.min(backoff * 2, 2000);
+      }
+    }
+    if (item.settled) return;
+    const kind = errorKind(lastErr);
+    this.#warn.warn(`pub:${kind}`, 'nats-publish-failed', { dest: this.name, kind, id: item.rec.id, error: (lastErr as Error)?.message });
+    this.#settle(item, kind);
+  }
+
+  /** Sleeps `ms`, and then for as long as we are disconnected (never past `deadline`). */
+  async #waitUp(ms: number, deadline: number): Promise<void> {
+    await new Promise((r) => setTimeout(r, ms));
+    while (!this.#up && !this.#closed && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  }
+
+  #settle(item: InFlight, outcome: 'mirrored' | 'shutdown' | string): void {
+    if (item.settled) return;
+    item.settled = true;
+    this.#inFlight.delete(item);
+    this.#bytes -= item.bytes;
+    if (outcome === 'mirrored') this.#deps.stats.mirrored(this.name, performance.now() - item.offeredAt);
+    else if (outcome === 'shutdown') this.#deps.stats.dropped(this.name, 'shutdown');
+    else this.#deps.stats.error(this.name, outcome);
+    if (this.#inFlight.size === 0) this.#idle?.();
+  }
+
+  async close(graceMs: number): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pub.abort();
+    if (this.#inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((r) => (this.#idle = r)),
+        new Promise<void>((r) => (timer = setTimeout(r, graceMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    const left = [...this.#inFlight];
+    for (const item of left) this.#settle(item, 'shutdown');
+    if (left.length > 0) this.#deps.log.warn('nats-output-drop', { dest: this.name, reason: 'shutdown', count: left.length });
+    // Bounded: closing flushes, which never ends while the broker is unreachable.
+    const nc = this.#pub.nc;
+    if (nc) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([nc.close().catch(() => {}), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+      clearTimeout(timer);
+    }
+  }
+}
+
+function errorKind(err: unknown): string {
+  const e = err as { name?: string; message?: string; code?: number };
+  const text = `${e?.name ?? ''} ${e?.message ?? ''}`.toLowerCase();
+  if (text.includes('timeout')) return 'broker_timeout';
+  if (text.includes('no responders') || text.includes('503')) return 'no_stream_responders';
+  if (text.includes('closed') || text.includes('disconnect')) return 'broker_disconnected';
+  return 'broker_error';
+}
