@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { parseInvocation, parseStartInvocation, formatUsageError, type Config } from '../config/index.js';
 import { UsageError, EXIT_USAGE } from '../core/errors.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
-import { loadOptionalParts, planMirror, startMirror, type MirrorPlan } from '../engine/mirror-engine.js';
+import { loadOptionalParts, planMirror, startMirror, type MirrorEngine } from '../engine/mirror-engine.js';
+import { checkNoSelfLoop } from '../engine/self-loop.js';
+import { expandFilePattern } from '../inputs/file-input-glob.js';
 import { runWrapped } from '../modes/wrap.js';
 import { runSidecar } from '../modes/sidecar.js';
 import { runReplay } from '../modes/replay.js';
@@ -35,7 +37,11 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
   const stderr = deps.stderr ?? ((t: string) => void process.stderr.write(t));
 
   let config: Config;
-  let plan: MirrorPlan;
+  let log: Logger;
+  let engine: MirrorEngine | undefined;
+  // Every check a user can fail happens here, before the app is spawned or a port bound:
+  // a UsageError from parsing, the modifiers, the input files or an output's construction
+  // is printed in the usual format and exits 2.
   try {
     const invocation = entry === 'start-traffic-duplicator' ? parseStartInvocation(argv, env) : parseInvocation(argv, env);
     if (invocation.kind === 'help') {
@@ -47,7 +53,19 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
       return 0;
     }
     config = invocation.config;
-    plan = planMirror(config);
+    // Lazy parts (--compare's engine) are loaded only when configured.
+    const plan = await loadOptionalParts(planMirror(config));
+    if (config.listen) checkNoSelfLoop(config.listen, config.httpOutputs);
+    // A missing file or a glob that matches nothing is known now, not after `at=mirroring`.
+    for (const f of config.inputFiles) await expandFilePattern(f.pattern);
+
+    log = createLogger({ quiet: config.quiet });
+    for (const note of config.notes) log.info('note', { msg: note });
+    for (const i of config.ignoredFlags) log.info('flag-ignored', { flag: i.flag, from: i.source, why: i.why });
+    // Built before the app boots (wrap mode), so an output that cannot be built stops us
+    // here and HTTP outputs can open connections while the app starts.
+    const mirrorOn = config.enabled || config.mode === 'replay';
+    if (mirrorOn) engine = startMirror(plan, { log });
   } catch (err) {
     if (err instanceof UsageError) {
       stderr(formatUsageError(err) + '\n');
@@ -56,22 +74,15 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
     throw err;
   }
 
-  plan = await loadOptionalParts(plan);
-  const log = createLogger({ quiet: config.quiet });
-  for (const note of config.notes) log.info('note', { msg: note });
   if (config.exitAfterMs !== undefined) scheduleExitAfter(config.exitAfterMs, log);
-
   if (!config.enabled && config.mode === 'wrap') return runPassthrough(config.command, env, log, config.shutdownGraceMs);
-  const mirrorOn = config.enabled;
-  const startEngine = () => {
-    const engine = startMirror(plan, { log });
+  if (engine) {
     if (engine.outputCount === 0 && config.mode !== 'replay') {
       log.warn('no-outputs', { msg: 'no --output-* configured: relaying only, nothing is mirrored', options_files: config.sources.join(',') || 'none' });
     } else {
       log.info('mirroring', describeOutputs(config));
     }
-    return engine;
-  };
+  }
 
   switch (config.mode) {
     case 'wrap':
@@ -82,7 +93,7 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
         env,
         log,
         shutdownGraceMs: config.shutdownGraceMs,
-        createMirror: startEngine,
+        mirror: engine ?? NO_MIRROR,
       });
     case 'sidecar':
       return runSidecar({
@@ -90,7 +101,7 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
         upstream: config.upstream!,
         log,
         shutdownGraceMs: config.shutdownGraceMs,
-        mirror: mirrorOn ? startEngine() : NO_MIRROR,
+        mirror: engine ?? NO_MIRROR,
       });
     case 'replay':
       return runReplay({
@@ -102,7 +113,7 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
           // --compare compares the recorded answers (type 2) with the destinations'.
           includeResponses: config.compare.enabled,
         },
-        engine: startEngine(),
+        engine: engine!,
         log,
         flushMs: splitGrace(config.shutdownGraceMs).flushMs,
       });
