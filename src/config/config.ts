@@ -10,7 +10,7 @@ import type { RateLimit } from '../core/output.js';
 export interface Config {
   /** wrap: run the app command given after `--`; sidecar: `--upstream` (+ `--listen`); replay: `--input-file` only, no relay. */
   mode: 'wrap' | 'sidecar' | 'replay';
-  /** false when TRAFFIC_DUPLICATOR_ENABLED is false|0|no|off: relay only, mirror nothing (the kill switch). */
+  /** false when TRAFFIC_DUPLICATOR_ENABLED is false|0|no|off (the kill switch): wrap mode runs the command directly on $PORT, sidecar mode relays without mirroring. */
   enabled: boolean;
   /** wrap mode: the app command and its arguments (empty otherwise). */
   command: string[];

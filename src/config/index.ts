@@ -131,7 +131,7 @@ function buildOnce(o: {
 }): Config {
   const cfg = baseConfig();
   cfg.enabled = o.enabled;
-  if (!o.enabled) cfg.notes.push(`mirroring is off (${ENV_ENABLED}=${o.env[ENV_ENABLED]}): relaying only`);
+  if (!o.enabled) cfg.notes.push(`mirroring is off (${ENV_ENABLED}=${o.env[ENV_ENABLED]}): wrap mode runs the command unchanged, sidecar mode relays only`);
   applyDefaults(cfg);
   const fileOccurrences = o.readOptionsFile ? loadOptionsFile(cfg, o.env, o.deps, o.explicitFile) : [];
   applyOccurrences(cfg, [...fileOccurrences, ...o.argvOccurrences]);

@@ -56,3 +56,20 @@ test('npm pack on a fresh checkout builds dist/ and ships it with LICENSE, witho
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('docs: install from git or a tarball until published; the kill switch and the Dockerfile example say what happens', () => {
+  const read = (f: string) => readFileSync(path.join(ROOT, f), 'utf8');
+  for (const f of ['README.md', 'docs/install.md', 'examples/demo/demo.ts']) {
+    // `npx traffic-duplicator` fetches from the registry, where it is not published yet.
+    const advertised = read(f).split('\n').filter((l) => /npx (-p )?traffic-duplicator/.test(l) && !/not published|node_modules|local copy/.test(l));
+    assert.deepEqual(advertised, [], `${f} advertises npx traffic-duplicator`);
+  }
+  const install = read('docs/install.md');
+  assert.match(install, /npm install --save git\+https:\/\//);
+  assert.match(install, /npm pack/);
+  assert.doesNotMatch(install.replace(/\s+/g, ' '), /ENABLED=false` to relay without mirroring/);
+  // On a bridge network (-p) 127.0.0.1 is the duplicator's own container, not the app.
+  const header = read('Dockerfile').split('\n').filter((l) => l.startsWith('#')).join('\n');
+  assert.doesNotMatch(header, /docker run[^\n]*-p [^\n]*--upstream http:\/\/127\.0\.0\.1/);
+  assert.match(header, /--network container:/);
+});
