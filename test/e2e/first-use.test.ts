@@ -11,98 +11,85 @@ import { startRecordingShadow, startProcess, eventually } from '../helpers/net.j
 import { startWrapper, APP_COMMANDS, START } from '../helpers/wrapper.js';
 import { runCli, tempDir, writeGor, logValue } from '../fixtures/e2e-gor/cli.js';
 
+/** A test body run with a fresh temp dir, removed afterwards whatever happens. */
+function inTempDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const tmp = tempDir('first-use');
+    try {
+      await fn(tmp.dir);
+    } finally {
+      tmp.cleanup();
+    }
+  };
+}
+
 function get(port: number, target: string): Promise<number> {
   return new Promise((resolve, reject) => {
     http.get({ host: '127.0.0.1', port, path: target, agent: false }, (res) => (res.resume(), res.on('end', () => resolve(res.statusCode ?? 0)))).on('error', reject);
   });
 }
 
-test('--input-file: a missing file, and a glob that matches nothing, exit 2 with the usual error before anything starts', { timeout: 20_000 }, async () => {
-  const tmp = tempDir('first-use');
-  try {
-    const missing = await runCli(['--input-file', path.join(tmp.dir, 'nope.gor'), '--output-stdout']);
-    assert.equal(missing.code, 2, missing.stderr);
-    assert.match(missing.stderr, /^traffic-duplicator: error: input-file: no such file ".*nope\.gor"/m);
-    assert.doesNotMatch(missing.stderr, /at=mirroring|\n\s+at /, 'no start-up, no stack trace');
-    const noMatch = await runCli(['--input-file', path.join(tmp.dir, 'requests_*.gor'), '--output-stdout']);
-    assert.equal(noMatch.code, 2, noMatch.stderr);
-    assert.match(noMatch.stderr, /error: input-file: no files match pattern/);
-    assert.doesNotMatch(noMatch.stderr, /at=mirroring/);
-  } finally {
-    tmp.cleanup();
-  }
-});
+test('--input-file: a missing file, and a glob that matches nothing, exit 2 with the usual error before anything starts', { timeout: 20_000 }, inTempDir(async (dir) => {
+  const missing = await runCli(['--input-file', path.join(dir, 'nope.gor'), '--output-stdout']);
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, /^traffic-duplicator: error: input-file: no such file ".*nope\.gor"/m);
+  assert.doesNotMatch(missing.stderr, /at=mirroring|\n\s+at /, 'no start-up, no stack trace');
+  const noMatch = await runCli(['--input-file', path.join(dir, 'requests_*.gor'), '--output-stdout']);
+  assert.equal(noMatch.code, 2, noMatch.stderr);
+  assert.match(noMatch.stderr, /error: input-file: no files match pattern/);
+  assert.doesNotMatch(noMatch.stderr, /at=mirroring/);
+}));
 
-test('--input-file of garbage: a clear message and exit 1, not "0 requests" and success', { timeout: 20_000 }, async () => {
-  const tmp = tempDir('first-use');
-  try {
-    const file = path.join(tmp.dir, 'garbage.gor');
-    fs.writeFileSync(file, 'this is not a gor capture\n'.repeat(50));
-    const r = await runCli(['--input-file', file, '--output-stdout']);
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /at=replay-failed level=error reason="no \.gor records found"/);
-  } finally {
-    tmp.cleanup();
-  }
-});
+test('--input-file of garbage: a clear message and exit 1, not "0 requests" and success', { timeout: 20_000 }, inTempDir(async (dir) => {
+  const file = path.join(dir, 'garbage.gor');
+  fs.writeFileSync(file, 'this is not a gor capture\n'.repeat(50));
+  const r = await runCli(['--input-file', file, '--output-stdout']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /at=replay-failed level=error reason="no \.gor records found"/);
+}));
 
-test('replay: response records are counted as responses, not skipped', { timeout: 20_000 }, async () => {
-  const tmp = tempDir('first-use');
-  try {
-    const file = path.join(tmp.dir, 'r.gor');
-    const t = 1_700_000_000_000_000_000n;
-    writeGor(file, [
-      { type: '1', id: 'a1', timestampNs: t, latencyNs: 0n, payload: Buffer.from('GET /a HTTP/1.1\r\nHost: x\r\n\r\n') },
-      { type: '2', id: 'a1', timestampNs: t + 1000n, latencyNs: 1000n, payload: Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n') },
-    ]);
-    const r = await runCli(['--input-file', file, '--input-file-dry-run']);
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(logValue(r.stderr, 'dry-run', 'responses'), '1', r.stderr);
-    assert.equal(logValue(r.stderr, 'dry-run', 'skipped'), '0', r.stderr);
-  } finally {
-    tmp.cleanup();
-  }
-});
+test('replay: response records are counted as responses, not skipped', { timeout: 20_000 }, inTempDir(async (dir) => {
+  const file = path.join(dir, 'r.gor');
+  const t = 1_700_000_000_000_000_000n;
+  writeGor(file, [
+    { type: '1', id: 'a1', timestampNs: t, latencyNs: 0n, payload: Buffer.from('GET /a HTTP/1.1\r\nHost: x\r\n\r\n') },
+    { type: '2', id: 'a1', timestampNs: t + 1000n, latencyNs: 1000n, payload: Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n') },
+  ]);
+  const r = await runCli(['--input-file', file, '--input-file-dry-run']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(logValue(r.stderr, 'dry-run', 'responses'), '1', r.stderr);
+  assert.equal(logValue(r.stderr, 'dry-run', 'skipped'), '0', r.stderr);
+}));
 
-test('start-traffic-duplicator with flags explains that it takes only a command; without PORT its hint fits it', { timeout: 20_000 }, async () => {
-  const tmp = tempDir('first-use');
-  try {
-    const marker = path.join(tmp.dir, 'started');
-    const env = { ...process.env, PORT: '5999' };
-    const flags = startProcess(process.execPath, [START, '--output-http', 'http://127.0.0.1:9', 'touch', marker], { env, cwd: tmp.dir });
-    assert.equal((await flags.exited).code, 2, flags.output());
-    assert.match(flags.output(), /error: start-traffic-duplicator takes only your app's command, not flags \(got --output-http\)/);
-    assert.match(flags.output(), /hint: put flags in config\/gor\.options/);
-    assert.doesNotMatch(flags.output(), /ENOENT/);
+test('start-traffic-duplicator with flags explains that it takes only a command; without PORT its hint fits it', { timeout: 20_000 }, inTempDir(async (dir) => {
+  const marker = path.join(dir, 'started');
+  const env = { ...process.env, PORT: '5999' };
+  const flags = startProcess(process.execPath, [START, '--output-http', 'http://127.0.0.1:9', 'touch', marker], { env, cwd: dir });
+  assert.equal((await flags.exited).code, 2, flags.output());
+  assert.match(flags.output(), /error: start-traffic-duplicator takes only your app's command, not flags \(got --output-http\)/);
+  assert.match(flags.output(), /hint: put flags in config\/gor\.options/);
+  assert.doesNotMatch(flags.output(), /ENOENT/);
 
-    const noPortEnv = { ...process.env };
-    delete noPortEnv.PORT;
-    const noPort = startProcess(process.execPath, [START, 'touch', marker], { env: noPortEnv, cwd: tmp.dir });
-    assert.equal((await noPort.exited).code, 2, noPort.output());
-    assert.match(noPort.output(), /PORT is not set/);
-    assert.match(noPort.output(), /PORT=8080 start-traffic-duplicator touch/);
-    assert.doesNotMatch(noPort.output(), /--listen/, 'start-traffic-duplicator has no --listen');
-    assert.equal(fs.existsSync(marker), false);
-  } finally {
-    tmp.cleanup();
-  }
-});
+  const noPortEnv = { ...process.env };
+  delete noPortEnv.PORT;
+  const noPort = startProcess(process.execPath, [START, 'touch', marker], { env: noPortEnv, cwd: dir });
+  assert.equal((await noPort.exited).code, 2, noPort.output());
+  assert.match(noPort.output(), /PORT is not set/);
+  assert.match(noPort.output(), /PORT=8080 start-traffic-duplicator touch/);
+  assert.doesNotMatch(noPort.output(), /--listen/, 'start-traffic-duplicator has no --listen');
+  assert.equal(fs.existsSync(marker), false);
+}));
 
-test('accepted-but-ignored gor flags print one at=flag-ignored line each', { timeout: 20_000 }, async () => {
-  const tmp = tempDir('first-use');
-  try {
-    const file = path.join(tmp.dir, 'r.gor');
-    writeGor(file, [{ type: '1', id: 'a1', timestampNs: 1n, latencyNs: 0n, payload: Buffer.from('GET /a HTTP/1.1\r\nHost: x\r\n\r\n') }]);
-    const r = await runCli(['--output-http-redirects', '3', '--output-http-redirects', '2', '--input-file-read-depth', '5', '--input-file', file, '--input-file-dry-run']);
-    assert.equal(r.code, 0, r.stderr);
-    const lines = r.stderr.split('\n').filter((l) => l.includes('at=flag-ignored'));
-    assert.equal(lines.length, 2, r.stderr);
-    assert.match(lines[0]!, /^source=traffic-duplicator at=flag-ignored flag=--output-http-redirects from="command line" why=".*redirects.*"$/);
-    assert.match(lines[1]!, /flag=--input-file-read-depth/);
-  } finally {
-    tmp.cleanup();
-  }
-});
+test('accepted-but-ignored gor flags print one at=flag-ignored line each', { timeout: 20_000 }, inTempDir(async (dir) => {
+  const file = path.join(dir, 'r.gor');
+  writeGor(file, [{ type: '1', id: 'a1', timestampNs: 1n, latencyNs: 0n, payload: Buffer.from('GET /a HTTP/1.1\r\nHost: x\r\n\r\n') }]);
+  const r = await runCli(['--output-http-redirects', '3', '--output-http-redirects', '2', '--input-file-read-depth', '5', '--input-file', file, '--input-file-dry-run']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stderr.split('\n').filter((l) => l.includes('at=flag-ignored'));
+  assert.equal(lines.length, 2, r.stderr);
+  assert.match(lines[0]!, /^source=traffic-duplicator at=flag-ignored flag=--output-http-redirects from="command line" why=".*redirects.*"$/);
+  assert.match(lines[1]!, /flag=--input-file-read-depth/);
+}));
 
 test('wrap: --verbose logs each copy with status and latency; at exit the totals follow the last deltas', { timeout: 30_000 }, async () => {
   const shadow = await startRecordingShadow({ status: 201 });
