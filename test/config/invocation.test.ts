@@ -83,6 +83,12 @@ test('Go flag forms: -flag v, --flag v, -flag=v, --flag=v; booleans bare or =tru
   assert.equal(run(['--verbose', '--', 'app']).verbose, 1);
   assert.equal(run(['--verbose', '2', '--', 'app']).verbose, 2);
   assert.equal(run(['--verbose=3', '--', 'app']).verbose, 3);
+  // gor's debug switches turn on the same per-copy debug lines, with a deprecation note.
+  for (const flag of ['--debug', '--output-http-debug']) {
+    const cfg = run([flag, '--', 'app']);
+    assert.equal(cfg.verbose, 1, flag);
+    assert.match(cfg.notes.join('\n'), new RegExp(`${flag} is deprecated; use --verbose`));
+  }
 });
 
 test('sizes and durations through flags', () => {
