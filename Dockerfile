@@ -3,7 +3,10 @@
 # requests to the shadow deployments named in the options file.
 #
 #   docker build -t traffic-duplicator .
-#   docker run --rm -p 8080:8080 traffic-duplicator --listen :8080 --upstream http://127.0.0.1:3000
+#   docker run --rm --network container:my-app traffic-duplicator --listen :8080 --upstream http://127.0.0.1:3000
+#
+# It shares the app container's network namespace (as a pod's containers do), so 127.0.0.1
+# is the app; with `-p` on a bridge network 127.0.0.1 would be this container alone.
 #
 # Options file: mount it and set TRAFFIC_DUPLICATOR_OPTIONS_FILE (see examples/kubernetes/).
 

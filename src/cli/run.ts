@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { parseInvocation, parseStartInvocation, formatUsageError, type Config } from '../config/index.js';
 import { UsageError, EXIT_USAGE } from '../core/errors.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
-import { loadOptionalParts, planMirror, startMirror, type MirrorPlan } from '../engine/mirror-engine.js';
+import { loadOptionalParts, planMirror, startMirror, type MirrorEngine } from '../engine/mirror-engine.js';
+import { checkNoSelfLoop } from '../engine/self-loop.js';
+import { expandFilePattern } from '../inputs/file-input-glob.js';
 import { runWrapped } from '../modes/wrap.js';
 import { runSidecar } from '../modes/sidecar.js';
 import { runReplay } from '../modes/replay.js';
@@ -39,7 +41,12 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
   if (entry === 'traffic-duplicator' && (argv[0] === 'nats-export' || argv[0] === 'nats-import')) return runNatsToolCli(argv[0], argv.slice(1), { stdout, stderr });
 
   let config: Config;
-  let plan: MirrorPlan;
+  let log: Logger;
+  let engine: MirrorEngine | undefined;
+  let nats: OpenedNats = {};
+  // Every check a user can fail happens here, before the app is spawned or a port bound:
+  // a UsageError from parsing, the modifiers, the input files or an output's construction
+  // is printed in the usual format and exits 2.
   try {
     const invocation = entry === 'start-traffic-duplicator' ? parseStartInvocation(argv, env) : parseInvocation(argv, env);
     if (invocation.kind === 'help') {
@@ -51,7 +58,21 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
       return 0;
     }
     config = invocation.config;
-    plan = planMirror(config);
+    // Lazy parts (--compare's engine) are loaded only when configured.
+    const plan = await loadOptionalParts(planMirror(config));
+    if (config.listen) checkNoSelfLoop(config.listen, config.httpOutputs);
+    // A missing file or a glob that matches nothing is known now, not after `at=mirroring`.
+    for (const f of config.inputFiles) await expandFilePattern(f.pattern);
+
+    log = createLogger({ quiet: config.quiet });
+    for (const note of config.notes) log.info('note', { msg: note });
+    for (const i of config.ignoredFlags) log.info('flag-ignored', { flag: i.flag, from: i.source, why: i.why });
+    // Built before the app boots (wrap mode), so an output that cannot be built stops us
+    // here and HTTP outputs can open connections while the app starts.
+    const mirrorOn = config.enabled || config.mode === 'replay';
+    // NATS is reached (stream checked, consumer found) before anything is spawned or bound.
+    if (mirrorOn) nats = await openNats(config, log, env);
+    if (mirrorOn) engine = startMirror(plan, { log, natsPublisher: nats.publisher });
   } catch (err) {
     if (err instanceof UsageError) {
       stderr(formatUsageError(err) + '\n');
@@ -60,33 +81,15 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
     throw err;
   }
 
-  plan = await loadOptionalParts(plan);
-  const log = createLogger({ quiet: config.quiet });
-  for (const note of config.notes) log.info('note', { msg: note });
-  // NATS is reached (stream checked, consumer found) before anything is spawned or bound.
-  let nats: OpenedNats;
-  try {
-    nats = await openNats(config, log, env);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      stderr(formatUsageError(err) + '\n');
-      return EXIT_USAGE;
-    }
-    throw err;
-  }
   if (config.exitAfterMs !== undefined) scheduleExitAfter(config.exitAfterMs, log);
-
   if (!config.enabled && config.mode === 'wrap') return runPassthrough(config.command, env, log, config.shutdownGraceMs);
-  const mirrorOn = config.enabled;
-  const startEngine = () => {
-    const engine = startMirror(plan, { log, natsPublisher: nats.publisher });
+  if (engine) {
     if (engine.outputCount === 0 && config.mode !== 'replay') {
       log.warn('no-outputs', { msg: 'no --output-* configured: relaying only, nothing is mirrored', options_files: config.sources.join(',') || 'none' });
     } else {
       log.info('mirroring', describeOutputs(config));
     }
-    return engine;
-  };
+  }
 
   switch (config.mode) {
     case 'wrap':
@@ -97,7 +100,7 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
         env,
         log,
         shutdownGraceMs: config.shutdownGraceMs,
-        createMirror: startEngine,
+        mirror: engine ?? NO_MIRROR,
       });
     case 'sidecar':
       return runSidecar({
@@ -105,13 +108,10 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
         upstream: config.upstream!,
         log,
         shutdownGraceMs: config.shutdownGraceMs,
-        mirror: mirrorOn ? startEngine() : NO_MIRROR,
+        mirror: engine ?? NO_MIRROR,
       });
     case 'replay':
-      if (nats.input) {
-        const engine = startEngine();
-        return runNatsReplay({ input: nats.input(engine), engine, log, flushMs: splitGrace(config.shutdownGraceMs).flushMs });
-      }
+      if (nats.input) return runNatsReplay({ input: nats.input(engine!), engine: engine!, log, flushMs: splitGrace(config.shutdownGraceMs).flushMs });
       return runReplay({
         input: {
           files: config.inputFiles,
@@ -121,7 +121,7 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
           // --compare compares the recorded answers (type 2) with the destinations'.
           includeResponses: config.compare.enabled,
         },
-        engine: startEngine(),
+        engine: engine!,
         log,
         flushMs: splitGrace(config.shutdownGraceMs).flushMs,
       });

@@ -11,12 +11,10 @@ import { baseNatsSettings, type NatsSettings } from '../nats/settings.js';
 export interface Config {
   /** wrap: run the app command given after `--`; sidecar: `--upstream` (+ `--listen`); replay: `--input-file` only, no relay. */
   mode: 'wrap' | 'sidecar' | 'replay';
-  /** false when TRAFFIC_DUPLICATOR_ENABLED is false|0|no|off: relay only, mirror nothing (the kill switch). */
+  /** false when TRAFFIC_DUPLICATOR_ENABLED is false|0|no|off (the kill switch): wrap mode runs the command directly on $PORT, sidecar mode relays without mirroring. */
   enabled: boolean;
   /** wrap mode: the app command and its arguments (empty otherwise). */
   command: string[];
-  /** wrap mode: the public port (from --listen, else env PORT). Same as `listen.port`. */
-  publicPort?: number;
   /** Where to accept client connections. Always set in wrap and sidecar mode. host '::' = all interfaces, dual-stack. */
   listen?: ListenAddress;
   /** sidecar mode: the app we relay to. (In wrap mode the supervisor picks the child's private port.) */
@@ -77,8 +75,18 @@ export interface Config {
 
   /** Options files that were read, as named by the user (for the start-up log). */
   sources: string[];
-  /** One-line notes for the start-up log: deprecated aliases, ignored flags, the kill switch. */
+  /** One-line notes for the start-up log: deprecated aliases, the kill switch. */
   notes: string[];
+  /** Accepted-but-ignored gor flags that were given, once each: logged as `at=flag-ignored`. */
+  ignoredFlags: IgnoredFlag[];
+}
+
+export interface IgnoredFlag {
+  /** As written, with dashes: '--output-http-redirects'. */
+  flag: string;
+  /** 'config/gor.options:3' or 'command line'. */
+  source: string;
+  why: string;
 }
 
 export interface ListenAddress {
@@ -108,8 +116,6 @@ export interface OutputHttpSettings {
   trackResponses: boolean;
   /** Byte budget of each destination's queue (default 16 MiB). */
   maxQueueBytes: number;
-  /** Redirects to follow per shadow request (default 0: none). */
-  redirects: number;
   /** Shadow response bytes kept when --output-http-track-response is on; the rest is drained. */
   responseBufferBytes: number;
 }
@@ -199,7 +205,6 @@ export function baseConfig(): Config {
       skipVerify: false,
       trackResponses: false,
       maxQueueBytes: 0,
-      redirects: 0,
       responseBufferBytes: 0,
     },
     compare: { enabled: false, ignore: [], routes: [], samplePercent: 100, maxBodyBytes: 0, redact: [], given: [] },
@@ -221,5 +226,6 @@ export function baseConfig(): Config {
     shutdownGraceMs: 0,
     sources: [],
     notes: [],
+    ignoredFlags: [],
   };
 }

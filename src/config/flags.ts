@@ -22,7 +22,7 @@ import { S3_UNSUPPORTED } from './unsupported.js';
 import { compareFlagSpecs } from './compare-flags.js';
 import { natsFlags } from './nats-flags.js';
 
-export type Group = 'wrapper' | 'compare' | 'http' | 'file' | 'replay' | 'modifiers' | 'middleware' | 'stats' | 'compat' | 'nats';
+export type Group = 'wrapper' | 'compare' | 'http' | 'file' | 'replay' | 'modifiers' | 'middleware' | 'stats' | 'compat' | 'nats' | 'ignored';
 
 export const GROUPS: ReadonlyArray<{ id: Group; title: string }> = [
   { id: 'wrapper', title: 'Wrapper & sidecar' },
@@ -35,6 +35,7 @@ export const GROUPS: ReadonlyArray<{ id: Group; title: string }> = [
   { id: 'middleware', title: 'Middleware' },
   { id: 'stats', title: 'Stats & logging' },
   { id: 'compat', title: 'Accepted from old gor.options files' },
+  { id: 'ignored', title: 'gor flags accepted and ignored (a start-up note says so)' },
 ];
 
 /** What a flag's `apply` may use besides the value. */
@@ -47,6 +48,8 @@ export interface ApplyContext {
   seen(name: string): boolean;
   /** A one-line note for the start-up log. */
   note(message: string): void;
+  /** Records that this (accepted-but-ignored) flag was given: one `at=flag-ignored` line at start. */
+  ignore(why: string): void;
 }
 
 export interface Alias {
@@ -94,6 +97,8 @@ export interface Flag {
   readonly exampleLine: string | undefined;
   readonly group: Group;
   readonly help: string;
+  /** Set for accepted-but-ignored gor flags: why it changes nothing here. */
+  readonly ignored?: string;
   parse(raw: string): unknown;
   apply(cfg: Config, value: unknown, ctx: ApplyContext): void;
 }
@@ -146,6 +151,14 @@ function modifier(name: ModifierFlagName, help: string, example: string, aliases
 }
 
 const deprecated = (name: string): Alias => ({ name, deprecated: true });
+
+/**
+ * A gor flag we accept (so a migrated gor.options file still starts) but that changes
+ * nothing here: using it prints one `at=flag-ignored` line with `why`, never silence.
+ */
+function ignoredFlag<T>(name: string, type: ValueType<T>, metavar: string, why: string): Flag {
+  return { ...flag({ name, type, metavar, group: 'ignored', help: `Ignored: ${why}.`, apply: (_cfg, _v, ctx) => ctx.ignore(why) }), ignored: why };
+}
 
 /** Also what `--output-http-workers 0` (gor's "unlimited") means here. */
 const DEFAULT_WORKERS = '64';
@@ -264,14 +277,6 @@ export const FLAGS: readonly Flag[] = [
       if (v === 0) throw new ValueError('0 would fail every request', 'use a positive duration, e.g. 5s');
       cfg.outputHttp.timeoutMs = v;
     },
-  }),
-  flag({
-    name: 'output-http-redirects',
-    type: intType({ min: 0, max: 20, example: '2' }),
-    default: '0',
-    group: 'http',
-    help: 'Redirects a shadow request follows (0: none).',
-    apply: (cfg, v) => (cfg.outputHttp.redirects = v),
   }),
   flag({
     name: 'output-http-skip-verify',
@@ -499,7 +504,7 @@ export const FLAGS: readonly Flag[] = [
     default: '0',
     optionalValue: { pattern: /^\d+$/, bare: '1' },
     group: 'stats',
-    help: 'More logging: 1 = debug, 2 = every mirrored request. --verbose alone means 1.',
+    help: 'Debug logging: one line per copy (destination, method, target, status and latency, or why it was dropped), at most 100 a second. --verbose alone means 1; higher levels log the same.',
     apply: (cfg, v) => (cfg.verbose = v),
   }),
   flag({
@@ -512,14 +517,6 @@ export const FLAGS: readonly Flag[] = [
 
   // ---- Accepted from old gor.options files ----
   flag({
-    name: 'input-http',
-    type: stringType("':8080'"),
-    metavar: 'ADDR',
-    group: 'compat',
-    help: 'Ignored: the old wrapper added it itself; traffic-duplicator is in the request path already.',
-    apply: (_cfg, _v, ctx) => ctx.note(`${ctx.source}: ${ctx.given} ignored: traffic-duplicator receives requests on $PORT (or --listen) already`),
-  }),
-  flag({
     name: 'output-http-stats-ms',
     type: intType({ min: 1, example: '5000' }),
     metavar: 'MS',
@@ -528,44 +525,23 @@ export const FLAGS: readonly Flag[] = [
     apply: (cfg, v) => (cfg.statsIntervalMs = v),
   }),
   flag({
-    name: 'output-http-workers-min',
-    type: intType({ min: 0, example: '1' }),
-    group: 'compat',
-    help: 'Ignored: workers are a fixed pool of --output-http-workers.',
-    apply: (_cfg, _v, ctx) => ctx.note(`${ctx.source}: ${ctx.given} ignored: workers are a fixed pool (--output-http-workers)`),
-  }),
-  flag({
-    name: 'output-http-worker-timeout',
-    type: durationType,
-    group: 'compat',
-    help: 'Ignored: idle connections are managed by the connection pool.',
-    apply: (_cfg, _v, ctx) => ctx.note(`${ctx.source}: ${ctx.given} ignored: idle connections are managed by the connection pool`),
-  }),
-  flag({
-    name: 'input-file-read-depth',
-    type: intType({ min: 0, example: '100' }),
-    group: 'compat',
-    help: 'Ignored: replay reads ahead as needed.',
-    apply: (_cfg, _v, ctx) => ctx.note(`${ctx.source}: ${ctx.given} ignored: replay reads ahead as needed`),
-  }),
-  flag({
     name: 'output-http-debug',
     type: boolType,
     group: 'compat',
-    help: 'Same as --verbose 2.',
+    help: 'Same as --verbose 1 (one debug line per copy).',
     apply: (cfg, v, ctx) => {
-      if (v) cfg.verbose = Math.max(cfg.verbose, 2);
-      ctx.note(`${ctx.source}: ${ctx.given} is deprecated; use --verbose 2`);
+      if (v) cfg.verbose = Math.max(cfg.verbose, 1);
+      ctx.note(`${ctx.source}: ${ctx.given} is deprecated; use --verbose`);
     },
   }),
   flag({
     name: 'debug',
     type: boolType,
     group: 'compat',
-    help: "Old gor's debug switch: same as --verbose 2.",
+    help: "Old gor's debug switch: same as --verbose 1.",
     apply: (cfg, v, ctx) => {
-      if (v) cfg.verbose = Math.max(cfg.verbose, 2);
-      ctx.note(`${ctx.source}: ${ctx.given} is deprecated; use --verbose 2`);
+      if (v) cfg.verbose = Math.max(cfg.verbose, 1);
+      ctx.note(`${ctx.source}: ${ctx.given} is deprecated; use --verbose`);
     },
   }),
   // ---- Compare (src/compare; flag specs in compare-flags.ts) ----
@@ -573,6 +549,17 @@ export const FLAGS: readonly Flag[] = [
 
   // ---- NATS JetStream (fleet capture and replay) ----
   ...natsFlags(flag, boolType),
+  // ---- gor flags accepted and ignored ----
+  ignoredFlag('input-http', stringType("':8080'"), 'ADDR', 'traffic-duplicator receives requests on $PORT (or --listen) already'),
+  ignoredFlag('output-http-workers-min', intType({ min: 0, example: '1' }), 'N', 'workers are a fixed pool of --output-http-workers'),
+  ignoredFlag('output-http-worker-timeout', durationType, 'DURATION', 'idle connections are managed by the connection pool'),
+  ignoredFlag('input-file-read-depth', intType({ min: 0, example: '100' }), 'N', 'replay reads ahead as needed'),
+  ignoredFlag(
+    'output-http-redirects',
+    intType({ min: 0, max: 20, example: '2' }),
+    'N',
+    "shadow requests never follow redirects (gor's default): a 3xx answer counts as delivered",
+  ),
 ];
 
 /** Every name and alias → its flag. */

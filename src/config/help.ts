@@ -68,7 +68,8 @@ Durations: 100ms, 5s, 1m30s, 2h.
 Environment:
   PORT                              the public port in wrap mode (and sidecar without --listen)
   TRAFFIC_DUPLICATOR_OPTIONS_FILE   options file to read instead of config/gor.options
-  TRAFFIC_DUPLICATOR_ENABLED        false, 0, no or off: relay only, mirror nothing (kill switch)
+  TRAFFIC_DUPLICATOR_ENABLED        false, 0, no or off: the kill switch. Wrap mode runs the command
+                                    unchanged on $PORT (no relay); sidecar mode relays, mirrors nothing
   TRAFFIC_DUPLICATOR_ADMIN_TOKEN    admin token, 16+ chars: needed by --admin-path, guards --admin-listen`,
   );
   for (const g of GROUPS) {

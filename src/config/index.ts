@@ -13,7 +13,7 @@ import { applyDefaults, applyOccurrences, scanWords, splitFlagWord, type Occurre
 import { tokenizeOptions } from './tokenize.js';
 import { checkCompare } from './compare-flags.js';
 
-export type { Config, HttpOutput, InputFile, ListenAddress, ModifierFlag, ModifierFlagName, Upstream } from './config.js';
+export type { Config, HttpOutput, IgnoredFlag, InputFile, ListenAddress, ModifierFlag, ModifierFlagName, Upstream } from './config.js';
 export { MODIFIER_FLAG_NAMES } from './config.js';
 export { FLAGS, GROUPS, type Flag } from './flags.js';
 export { helpText } from './help.js';
@@ -59,7 +59,28 @@ export function parseStartInvocation(argv: string[], env: NodeJS.ProcessEnv, dep
       'e.g. in the Procfile: web: start-traffic-duplicator bundle exec rails s -p $PORT',
     );
   }
-  return { kind: 'run', config: build([], argv, env, deps, undefined) };
+  if (argv[0]!.startsWith('-')) {
+    // `start-traffic-duplicator --output-http URL rails s` would otherwise try to run a
+    // program called --output-http (spawn ENOENT, exit 127) with no word about why.
+    throw new UsageError(
+      'TD_BAD_USAGE',
+      `start-traffic-duplicator takes only your app's command, not flags (got ${argv[0]})`,
+      `put flags in ${DEFAULT_OPTIONS_FILE} (or the file named by ${ENV_OPTIONS_FILE}), or use: traffic-duplicator ${argv[0]} ... -- APP COMMAND`,
+    );
+  }
+  try {
+    return { kind: 'run', config: build([], argv, env, deps, undefined) };
+  } catch (err) {
+    if (err instanceof UsageError && err.code === 'TD_MISSING_PORT') {
+      // This entry point has no --listen flag: say what fits it.
+      throw new UsageError(
+        'TD_MISSING_PORT',
+        'start-traffic-duplicator serves your app on $PORT, and PORT is not set',
+        `on Heroku PORT is always set; elsewhere run it as PORT=8080 start-traffic-duplicator ${argv.join(' ')}`,
+      );
+    }
+    throw err;
+  }
 }
 
 /** "traffic-duplicator: error: …\n  hint: …\n  see: traffic-duplicator --help". */
@@ -110,7 +131,7 @@ function buildOnce(o: {
 }): Config {
   const cfg = baseConfig();
   cfg.enabled = o.enabled;
-  if (!o.enabled) cfg.notes.push(`mirroring is off (${ENV_ENABLED}=${o.env[ENV_ENABLED]}): relaying only`);
+  if (!o.enabled) cfg.notes.push(`mirroring is off (${ENV_ENABLED}=${o.env[ENV_ENABLED]}): wrap mode runs the command unchanged, sidecar mode relays only`);
   applyDefaults(cfg);
   const fileOccurrences = o.readOptionsFile ? loadOptionsFile(cfg, o.env, o.deps, o.explicitFile) : [];
   applyOccurrences(cfg, [...fileOccurrences, ...o.argvOccurrences]);
@@ -197,7 +218,6 @@ function resolveMode(cfg: Config, command: string[] | undefined, env: NodeJS.Pro
     cfg.mode = 'wrap';
     cfg.command = command;
     cfg.listen ??= listenFromEnv(env, 'wrap');
-    cfg.publicPort = cfg.listen.port;
   } else if (cfg.upstream) {
     if (cfg.inputFiles.length) {
       throw new UsageError('TD_BAD_USAGE', '--input-file replays a capture and cannot be combined with --upstream', 'run the replay separately: traffic-duplicator --input-file FILE --output-http URL');

@@ -160,7 +160,7 @@ function positionalError(text: string, source: string, origin: Origin, prev: { o
 
 /** Applies every flag's default (from the table), before any user input. */
 export function applyDefaults(cfg: Config): void {
-  const ctx: ApplyContext = { source: 'default', given: '', seen: () => false, note: () => {} };
+  const ctx: ApplyContext = { source: 'default', given: '', seen: () => false, note: () => {}, ignore: () => {} };
   for (const f of FLAGS) {
     if (f.default !== undefined) f.apply(cfg, f.parse(f.default), { ...ctx, given: `--${f.name}` });
   }
@@ -178,7 +178,10 @@ export function applyOccurrences(cfg: Config, occurrences: readonly Occurrence[]
   };
   for (const occ of occurrences) {
     const { flag } = occ;
-    const ctx: ApplyContext = { source: occ.source, given: occ.given, seen: (n) => seen.has(n), note };
+    const ignore = (why: string) => {
+      if (!cfg.ignoredFlags.some((i) => i.flag === `--${flag.name}`)) cfg.ignoredFlags.push({ flag: `--${flag.name}`, source: occ.source, why });
+    };
+    const ctx: ApplyContext = { source: occ.source, given: occ.given, seen: (n) => seen.has(n), note, ignore };
     try {
       flag.apply(cfg, flag.parse(occ.raw), ctx);
     } catch (err) {

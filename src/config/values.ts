@@ -190,6 +190,7 @@ export function parseHttpOutput(raw: string): HttpOutput {
   const [dest, limitRaw] = splitLimit(raw.trim());
   const example = "'https://shadow.example.com|10%'";
   if (dest.trim() === '') throw new ValueError('the URL is empty', `e.g. ${example}`);
+  checkUrlShape(dest, example);
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(dest) ? dest : `http://${dest}`;
   let url: URL;
   try {
@@ -204,6 +205,24 @@ export function parseHttpOutput(raw: string): HttpOutput {
   const out: HttpOutput = { url: url.href };
   if (limitRaw !== undefined) out.limit = parseRateLimit(limitRaw);
   return out;
+}
+
+/**
+ * Mistakes that WHATWG URL parsing accepts but that are never what the user meant:
+ * `http//host:4000` (read as host "http" with a path) and a port over 65535 (which URL
+ * only reports as "Invalid URL").
+ */
+function checkUrlShape(dest: string, example: string): void {
+  const typo = /^(https?)(:\/?(?!\/)|\/\/|:\\)/i.exec(dest);
+  if (typo) {
+    const rest = dest.slice(typo[0].length);
+    throw new ValueError(`"${dest}" is not a URL: the scheme is mistyped`, `did you mean ${typo[1]!.toLowerCase()}://${rest}?`);
+  }
+  const authority = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:[^@/?#]*@)?(\[[^\]]*\]|[^/:?#]*)(?::([^/?#]*))?/i.exec(dest);
+  const port = authority?.[2];
+  if (port === undefined) return;
+  if (!/^\d+$/.test(port)) throw new ValueError(`"${dest}": "${port}" is not a port`, `a port is a number from 1 to 65535, e.g. ${example}`);
+  if (Number(port) < 1 || Number(port) > 65535) throw new ValueError(`"${dest}": port ${port} is out of range`, `a port is a number from 1 to 65535, e.g. ${example}`);
 }
 
 // ---- --input-file 'file.gor|200%' ----------------------------------------------------------

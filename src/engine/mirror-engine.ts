@@ -3,6 +3,7 @@ import type { Message } from '../core/message.js';
 import type { Logger } from '../telemetry/logger.js';
 import { Stats, PROCESS } from '../telemetry/stats.js';
 import { startStatsReporter } from '../telemetry/reporter.js';
+import { createDebugLog } from '../telemetry/debug-log.js';
 import { compileModifiers, type Pipeline } from '../pipeline/index.js';
 import { FanOut } from '../outputs/fan-out.js';
 import { createTap } from '../inputs/tap.js';
@@ -59,6 +60,7 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   const { config, pipeline } = plan;
   const { log } = deps;
   const stats = deps.stats ?? new Stats();
+  const debug = createDebugLog(log, config.verbose);
 
   let middleware: FanOut | undefined;
   const compare: CompareWiring | undefined = plan.compare?.createCompareWiring(config, { stats, log, productionMayLead: Boolean(config.middleware) });
@@ -66,6 +68,7 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
     compare,
     stats,
     log,
+    debug,
     pipelineSetsHost: pipeline.setsHost,
     natsPublisher: deps.natsPublisher,
     // Shadow responses (gor type 3) go to the middleware when there is one, else to the
@@ -76,8 +79,8 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   // outputs are used as they are, so nothing of it runs.
   const admin = adminConfigured(config);
   const gates = admin ? outputs.map((o) => new DestinationGate(o, { stats })) : [];
-  const fanOut = new FanOut(admin ? gates : outputs, { stats, log }, { split: config.splitOutput });
-  const router = new Router(pipeline, fanOut, { stats, log });
+  const fanOut = new FanOut(admin ? gates : outputs, { stats, log, debug }, { split: config.splitOutput });
+  const router = new Router(pipeline, fanOut, { stats, log, debug });
 
   if (config.middleware) {
     // Behind a fan-out of one, like every output: its refusals are counted and logged the same way.

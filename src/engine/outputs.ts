@@ -5,6 +5,7 @@ import type { Output, RateLimit } from '../core/output.js';
 import type { RequestMessage, ResponseMessage } from '../core/message.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Stats } from '../telemetry/stats.js';
+import type { DebugLog } from '../telemetry/debug-log.js';
 import { createHttpOutput, type HttpOutputOptions } from '../outputs/http-output.js';
 import { createFileOutput, type FileOutputOptions } from '../outputs/file-output.js';
 import { createStdoutOutput } from '../outputs/stdout-output.js';
@@ -15,6 +16,8 @@ import { createNatsOutput, type NatsPublisher } from '../outputs/nats-output.js'
 export interface OutputDeps {
   stats: Stats;
   log: Logger;
+  /** --verbose: per-copy lines (the HTTP outputs report each settled copy). */
+  debug?: DebugLog;
   /** True when a --http-set-header Host: was given: the HTTP outputs then keep that Host. */
   pipelineSetsHost: boolean;
   /** Receives shadow responses (type 3) when --output-http-track-response is on. */
@@ -44,7 +47,7 @@ export function createOutputs(config: Config, deps: OutputDeps): Output[] {
     }
     const base = httpOutputOptions(config, dest, deps);
     const cmp = deps.compare?.httpOptions(dest.url);
-    const out = createHttpOutput(cmp ? withComparison(base, cmp) : base, { stats, log });
+    const out = createHttpOutput(cmp ? withComparison(base, cmp) : base, { stats, log, debug: deps.debug });
     outputs.push(deps.compare ? deps.compare.wrap(out) : out);
   }
   for (const file of config.fileOutputs) outputs.push(createFileOutput(fileOutputOptions(config, file.pathTemplate), { stats, log }));

@@ -3,6 +3,7 @@ import { isDropped, type Pipeline } from '../pipeline/index.js';
 import type { FanOut } from '../outputs/fan-out.js';
 import { TAP, type Stats } from '../telemetry/stats.js';
 import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
+import { NO_DEBUG, type DebugLog } from '../telemetry/debug-log.js';
 
 /** How many filtered request ids we remember, to drop their responses too (bounded). */
 const FILTERED_MEMORY = 10_000;
@@ -18,11 +19,13 @@ export class Router {
   readonly #stats: Stats;
   readonly #log: RateLimitedLog;
   readonly #filtered = new Set<string>();
+  readonly #debug: DebugLog;
 
-  constructor(pipeline: Pipeline, fanOut: FanOut, deps: { stats: Stats; log: Logger }) {
+  constructor(pipeline: Pipeline, fanOut: FanOut, deps: { stats: Stats; log: Logger; debug?: DebugLog }) {
     this.#pipeline = pipeline;
     this.#fanOut = fanOut;
     this.#stats = deps.stats;
+    this.#debug = deps.debug ?? NO_DEBUG;
     this.#log = new RateLimitedLog(deps.log, 5000);
   }
 
@@ -36,6 +39,7 @@ export class Router {
       const result = this.#pipeline.run(msg);
       if (isDropped(result)) {
         this.#stats.dropped(TAP, 'filtered');
+        if (this.#debug.enabled) this.#debug.copy({ dest: TAP, method: msg.method, target: msg.target, drop: 'filtered' });
         this.#remember(msg.id);
         return;
       }

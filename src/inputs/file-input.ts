@@ -37,7 +37,9 @@ export interface FileInputResult {
   records: number;
   /** Requests emitted (dry run: that would have been emitted). */
   requests: number;
-  /** Records not emitted: malformed, unparsable HTTP, or responses nobody asked for. */
+  /** Response records (types 2 and 3) read but not replayed: a replay sends requests only. */
+  responses: number;
+  /** Records not emitted because they are broken: malformed framing or unparsable HTTP. */
   skipped: number;
   /** The replay's duration by the schedule (sum of the waits), which is gor's dry-run estimate. */
   durationNs: bigint;
@@ -100,7 +102,7 @@ export function createFileInput(opts: FileInputOptions, deps: FileInputDeps): Fi
         }
         if (lastTs === undefined || rec.timestampNs >= lastTs) lastTs = rec.timestampNs;
         if (rec.type !== '1' && !opts.includeResponses) {
-          total.skipped++;
+          total.responses++;
           continue;
         }
         const parsed = recordToMessage(rec);
@@ -130,11 +132,12 @@ export function createFileInput(opts: FileInputOptions, deps: FileInputDeps): Fi
 
   return {
     async run(): Promise<FileInputResult> {
-      const total: FileInputResult = { records: 0, requests: 0, skipped: 0, durationNs: 0n };
+      const total: FileInputResult = { records: 0, requests: 0, responses: 0, skipped: 0, durationNs: 0n };
       await Promise.all(opts.files.map((f) => replayPattern(f.pattern, f.speedPercent, total)));
       deps.log.info('input-file-done', {
         records: total.records,
         requests: total.requests,
+        responses: total.responses || undefined,
         skipped: total.skipped,
         duration_ms: Number(total.durationNs / 1_000_000n),
         dry_run: opts.dryRun || undefined,

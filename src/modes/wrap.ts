@@ -14,8 +14,11 @@ export interface WrapOptions {
   env: NodeJS.ProcessEnv;
   log: Logger;
   shutdownGraceMs: number;
-  /** Built once the app is up, so a slow-booting app doesn't make us hold queues early. */
-  createMirror: () => Mirror;
+  /**
+   * Built by run() before the app is spawned (so its errors exit 2 with nothing started);
+   * it sees no traffic until the relay binds, once the app accepts connections.
+   */
+  mirror: Mirror;
 }
 
 /**
@@ -32,7 +35,7 @@ export async function runWrapped(options: WrapOptions): Promise<number> {
   const app = new ChildApp({ command, env: { ...options.env, PORT: String(privatePort) }, log });
 
   let stopping = false;
-  let mirror: Mirror | undefined;
+  const { mirror } = options;
   let relay: RelayServer | undefined;
 
   const shutdown = async (sig: NodeJS.Signals): Promise<ExitInfo> => {
@@ -45,7 +48,7 @@ export async function runWrapped(options: WrapOptions): Promise<number> {
     if (relay) {
       if (!(await relay.waitForIdle(500))) relay.destroy();
     }
-    await mirror?.close(flushMs);
+    await mirror.close(flushMs);
     return exit;
   };
 
@@ -57,18 +60,23 @@ export async function runWrapped(options: WrapOptions): Promise<number> {
     void app.exited.then(() => uninstall());
   });
 
+  // Every 10 s without a listener: say why we might wait forever. The usual cause is an
+  // app that ignores $PORT (and has no port in its command for us to swap).
   const host = await app.waitUntilListening(privatePort, 100, (elapsed) =>
-    log.info('waiting-for-app', { elapsed_ms: elapsed, private_port: privatePort }),
+    log.info('waiting-for-app', {
+      elapsed_ms: elapsed,
+      private_port: privatePort,
+      hint: `the app must listen on $PORT, which is ${privatePort} for it (not ${options.publicPort}): read PORT from the environment, or put $PORT in its command`,
+    }),
   );
 
   if (host && !stopping) {
     log.info('app-ready', { elapsed_ms: Date.now() - startedAt, upstream: `${host.includes(':') ? `[${host}]` : host}:${privatePort}` });
-    mirror = options.createMirror();
     relay = new RelayServer({
       listen: { host: options.publicHost, port: options.publicPort },
       upstream: { kind: 'tcp', host, port: privatePort },
       log,
-      observe: (id) => mirror?.observe(id),
+      observe: (id) => mirror.observe(id),
       localPath: mirror.localPath,
     });
     try {
@@ -94,7 +102,7 @@ export async function runWrapped(options: WrapOptions): Promise<number> {
     const { info } = result;
     log[info.status === 0 ? 'info' : 'error']('app-exit', { code: info.code ?? undefined, signal: info.signal ?? undefined, status: info.status });
     relay?.destroy();
-    await mirror?.close(splitGrace(options.shutdownGraceMs).flushMs);
+    await mirror.close(splitGrace(options.shutdownGraceMs).flushMs);
     return info.status;
   }
   const info = result.kind === 'signal' ? result.info : await stopFromSignal;

@@ -1,6 +1,6 @@
 /**
  * A FIFO bounded by count and by bytes. `push` never blocks: when either bound would
- * be passed it refuses the newest item and says which bound (ARCHITECTURE rule 2).
+ * be passed it refuses the newest item and says which bound (ARCHITECTURE.md, rule 3).
  *
  * Backed by a growable ring, so shift() is O(1) and the array never grows past the
  * largest depth actually reached (not `maxItems` up front: most queues stay near empty).

@@ -3,6 +3,10 @@ import type { DropReason, Output } from '../core/output.js';
 import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
 import type { Stats } from '../telemetry/stats.js';
 import { errorText } from './error-text.js';
+import { NO_DEBUG, type DebugLog } from '../telemetry/debug-log.js';
+
+/** Drops the user asked for (`URL|N`, `URL|N%`): expected, so logged at info, not as warnings. */
+const CONFIGURED_DROPS: ReadonlySet<DropReason> = new Set<DropReason>(['rate_limited', 'sampled_out', 'filtered']);
 
 export interface FanOutOptions {
   /** gor --split-output: each message goes to ONE output, round-robin, instead of to all. */
@@ -20,11 +24,13 @@ export class FanOut {
   readonly #stats: Stats;
   readonly #rlog: RateLimitedLog;
   readonly #split: boolean;
+  readonly #debug: DebugLog;
   #next = 0;
 
-  constructor(outputs: Output[], deps: { stats: Stats; log: Logger }, options: FanOutOptions = {}) {
+  constructor(outputs: Output[], deps: { stats: Stats; log: Logger; debug?: DebugLog }, options: FanOutOptions = {}) {
     this.outputs = Object.freeze([...outputs]);
     this.#stats = deps.stats;
+    this.#debug = deps.debug ?? NO_DEBUG;
     this.#rlog = new RateLimitedLog(deps.log);
     this.#split = options.split ?? false;
   }
@@ -73,16 +79,18 @@ export class FanOut {
     try {
       if (!wanted && !out.wants(msg)) return;
       const r = out.offer(msg);
-      if (!r.accepted) this.#drop(out.name, r.reason);
+      if (!r.accepted) this.#drop(out.name, r.reason, msg);
     } catch (err) {
       // An exception in mirroring code costs this copy, never the caller (the relay).
       this.#mirrorError(out, err);
     }
   }
 
-  #drop(dest: string, reason: DropReason): void {
+  #drop(dest: string, reason: DropReason, msg: Message): void {
     this.#stats.dropped(dest, reason);
-    this.#rlog.warn(`drop:${dest}:${reason}`, 'mirror-drop', { dest, reason });
+    const level = CONFIGURED_DROPS.has(reason) ? 'info' : 'warn';
+    this.#rlog[level](`drop:${dest}:${reason}`, 'mirror-drop', { dest, reason });
+    if (this.#debug.enabled && msg.type === 'request') this.#debug.copy({ dest, method: msg.method, target: msg.target, drop: reason });
   }
 
   #mirrorError(out: Output, err: unknown): void {

@@ -4,6 +4,7 @@ import { UsageError } from '../core/errors.js';
 import type { ResponseHead } from '../http1/head-parser.js';
 import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
 import type { Stats } from '../telemetry/stats.js';
+import { NO_DEBUG, type DebugLog } from '../telemetry/debug-log.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { createLimiter, type Limiter } from './rate-limiter.js';
 import { classifyError, estimateSize, parseDestination, shadowWireBytes, type Destination, type ErrorKind } from './http-request.js';
@@ -192,7 +193,7 @@ function abortError(why: 'timeout' | 'shutdown'): Error {
   return Object.assign(new Error(why === 'timeout' ? 'whole-request timeout' : 'shutdown'), { code: why === 'timeout' ? 'ETIMEDOUT' : 'ABORT_ERR' });
 }
 
-export function createHttpOutput(options: HttpOutputOptions, deps: { stats: Stats; log: Logger }): HttpOutput {
+export function createHttpOutput(options: HttpOutputOptions, deps: { stats: Stats; log: Logger; debug?: DebugLog }): HttpOutput {
   return new HttpOutputImpl(options, deps);
 }
 
@@ -210,6 +211,7 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
   readonly #stats: Stats;
   readonly #log: Logger;
   readonly #rlog: RateLimitedLog;
+  readonly #debug: DebugLog;
   readonly #dest: Destination;
   readonly #pool: ConnectionPool;
   readonly #queue: BoundedQueue<RequestMessage>;
@@ -230,7 +232,8 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
   #openUntil = 0;
   #probeMsg: RequestMessage | undefined;
 
-  constructor(options: HttpOutputOptions, deps: { stats: Stats; log: Logger }) {
+  constructor(options: HttpOutputOptions, deps: { stats: Stats; log: Logger; debug?: DebugLog }) {
+    this.#debug = deps.debug ?? NO_DEBUG;
     this.#opts = options;
     this.#stats = deps.stats;
     this.#log = deps.log;
@@ -438,6 +441,7 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
     c.done = true;
     c.conn = null;
     this.#inFlight.delete(c);
+    this.#debugSettled(c, err);
     try {
       if (err === null) {
         this.#stats.mirrored(this.name, performance.now() - c.started);
@@ -456,6 +460,15 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
       this.warn('settle', e);
     }
     this.#schedulePump();
+  }
+
+  /** --verbose: one line per settled copy (status and latency, or why it failed). Keep this call in settle(). */
+  #debugSettled(c: Copy, err: Error | null): void {
+    if (!this.#debug.enabled) return;
+    const base = { dest: this.name, method: c.msg.method, target: c.msg.target, latencyMs: performance.now() - c.started };
+    if (err === null) this.#debug.copy({ ...base, status: c.head?.status });
+    else if (c.why === 'shutdown') this.#debug.copy({ ...base, drop: 'shutdown' });
+    else this.#debug.copy({ ...base, error: c.why === 'timeout' ? 'timeout' : classifyError(err) });
   }
 
   status(status: number): void {

@@ -63,7 +63,8 @@ export function compileModifiers(flags: ModifierFlag[]): Pipeline {
         `modifier flags are ${MODIFIER_FLAGS.join(', ')}`,
       );
     }
-    const parsed = kind.parse(f.value, { flag, source: f.source });
+    // Errors name the flag as the user wrote it (an old alias such as --output-http-header).
+    const parsed = kind.parse(f.value, { flag: f.given ?? flag, source: f.source });
     const list = specs.get(kind);
     if (list) list.push(parsed);
     else specs.set(kind, [parsed]);

@@ -9,6 +9,8 @@ export interface ModifierFlag {
   value: string;
   /** Where it came from, e.g. 'config/gor.options:3' or 'command line'. */
   source: string;
+  /** The name as the user wrote it, when it was an alias (for error messages). */
+  given?: string;
 }
 
 export interface Dropped {

@@ -73,6 +73,11 @@ export class RateLimitedLog {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** For expected events (drops the user configured): info level, so --quiet hides them. */
+  info(key: string, at: string, fields: Fields): void {
+    this.#emit('info', key, at, fields);
+  }
+
   warn(key: string, at: string, fields: Fields): void {
     this.#emit('warn', key, at, fields);
   }
@@ -81,7 +86,7 @@ export class RateLimitedLog {
     this.#emit('error', key, at, fields);
   }
 
-  #emit(level: 'warn' | 'error', key: string, at: string, fields: Fields): void {
+  #emit(level: 'info' | 'warn' | 'error', key: string, at: string, fields: Fields): void {
     const t = this.now();
     const prev = this.#last.get(key);
     if (prev && t - prev.at < this.intervalMs) {

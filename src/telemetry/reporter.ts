@@ -13,8 +13,9 @@ export function percentile(sorted: readonly number[], p: number): number {
  *   source=traffic-duplicator at=stats dest=http://shadow count#mirrored=120
  *   count#dropped.queue_full=3 count#errors.timeout=1 sample#queue_depth=0
  *   measure#latency.p50=4ms measure#latency.p99=31ms
- * Counters are cumulative totals since start (l2met's count# sums deltas; we print
- * the delta since the previous report so the sums stay right).
+ * Each count# is the delta since the previous report (l2met sums count# values, so
+ * deltas keep its sums right); the cumulative totals are printed once, at exit, by
+ * formatTotalLines.
  */
 export function formatStatsLines(stats: Stats, previous: Map<string, Map<string, number>>): string[] {
   const lines: string[] = [];
@@ -50,6 +51,26 @@ export function formatStatsLines(stats: Stats, previous: Map<string, Map<string,
   return lines;
 }
 
+/**
+ * The cumulative totals since start, one line per destination, printed at exit beside the
+ * last interval's deltas, e.g.
+ *   source=traffic-duplicator at=stats-total dest=http://shadow seen=120 mirrored=118 dropped.queue_full=2
+ * Plain keys, not count#: a log-metrics pipeline summing count# must not count them twice.
+ */
+export function formatTotalLines(stats: Stats): string[] {
+  const lines: string[] = [];
+  for (const dest of stats.destinations()) {
+    if (dest === PROCESS) continue;
+    const e = stats.entry(dest);
+    const parts = [`at=stats-total dest=${dest}`, `seen=${e.seen}`];
+    if (dest !== TAP) parts.push(`mirrored=${e.mirrored}`);
+    for (const [reason, n] of Object.entries(e.dropped)) parts.push(`dropped.${reason}=${n ?? 0}`);
+    for (const [kind, n] of Object.entries(e.errors)) parts.push(`errors.${kind}=${n}`);
+    lines.push(parts.join(' '));
+  }
+  return lines;
+}
+
 /** Prints the stats lines every `intervalMs` (unref'd: it never keeps the process alive). */
 export function startStatsReporter(stats: Stats, logger: Logger, intervalMs: number): { stop(final?: boolean): void } {
   const previous = new Map<string, Map<string, number>>();
@@ -61,7 +82,9 @@ export function startStatsReporter(stats: Stats, logger: Logger, intervalMs: num
   return {
     stop(final = false) {
       clearInterval(timer);
-      if (final) report();
+      if (!final) return;
+      report();
+      for (const l of formatTotalLines(stats)) logger.line(l);
     },
   };
 }

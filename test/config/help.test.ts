@@ -28,6 +28,8 @@ test('help shows the groups, the three modes, the Procfile example and the envir
     assert.ok(help.includes(s), s);
   }
   for (const env of ['PORT', 'TRAFFIC_DUPLICATOR_OPTIONS_FILE', 'TRAFFIC_DUPLICATOR_ENABLED']) assert.match(help, new RegExp(`^  ${env}\\s`, 'm'));
+  // The kill switch runs the command directly on $PORT in wrap mode: not "relaying only".
+  assert.match(help.replace(/\s+/g, ' '), /TRAFFIC_DUPLICATOR_ENABLED false, 0, no or off: the kill switch\. Wrap mode runs the command unchanged on \$PORT \(no relay\)/);
   for (const u of UNSUPPORTED) for (const n of u.names) assert.ok(help.includes(`--${n}`), n);
   assert.ok(help.split('\n').every((l) => l.length <= 110), 'lines fit a terminal');
 });

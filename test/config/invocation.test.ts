@@ -39,7 +39,7 @@ test('the README example: Procfile + config/gor.options', () => {
   assert.equal(cfg.mode, 'wrap');
   assert.equal(cfg.enabled, true);
   assert.deepEqual(cfg.command, ['bundle', 'exec', 'rails', 's', '-p', '5000']);
-  assert.equal(cfg.publicPort, 5000);
+  assert.equal(cfg.listen?.port, 5000);
   assert.deepEqual(cfg.listen, { host: '::', port: 5000 });
   assert.deepEqual(cfg.httpOutputs, [{ url: 'https://my-downstream-app.herokuapp.com/' }]);
   assert.deepEqual(cfg.modifierFlags, [
@@ -48,7 +48,7 @@ test('the README example: Procfile + config/gor.options', () => {
   assert.deepEqual(cfg.sources, ['config/gor.options']);
   assert.deepEqual(cfg.notes, [], 'no deprecation note for --output-http-header');
   // defaults from the flag table
-  assert.deepEqual(cfg.outputHttp, { queueLen: 1000, workers: 64, timeoutMs: 5000, skipVerify: false, trackResponses: false, maxQueueBytes: 16 * 1024 ** 2, redirects: 0, responseBufferBytes: 100 * 1024 });
+  assert.deepEqual(cfg.outputHttp, { queueLen: 1000, workers: 64, timeoutMs: 5000, skipVerify: false, trackResponses: false, maxQueueBytes: 16 * 1024 ** 2, responseBufferBytes: 100 * 1024 });
   assert.equal(cfg.copyBufferBytes, 5 * 1024 ** 2);
   assert.equal(cfg.statsIntervalMs, 60_000);
   assert.equal(cfg.shutdownGraceMs, 25_000);
@@ -83,6 +83,12 @@ test('Go flag forms: -flag v, --flag v, -flag=v, --flag=v; booleans bare or =tru
   assert.equal(run(['--verbose', '--', 'app']).verbose, 1);
   assert.equal(run(['--verbose', '2', '--', 'app']).verbose, 2);
   assert.equal(run(['--verbose=3', '--', 'app']).verbose, 3);
+  // gor's debug switches turn on the same per-copy debug lines, with a deprecation note.
+  for (const flag of ['--debug', '--output-http-debug']) {
+    const cfg = run([flag, '--', 'app']);
+    assert.equal(cfg.verbose, 1, flag);
+    assert.match(cfg.notes.join('\n'), new RegExp(`${flag} is deprecated; use --verbose`));
+  }
 });
 
 test('sizes and durations through flags', () => {
@@ -132,9 +138,17 @@ test('deprecated gor aliases map to the canonical flag, with a note (except --ou
   assert.ok(!cfg.notes.some((n) => n.includes('--output-http-header ')));
 });
 
-test('--input-http is ignored with a note; --stats and --stats-interval', () => {
-  const cfg = run(['--input-http', ':8080', '--', 'app']);
-  assert.match(cfg.notes.join('\n'), /--input-http ignored/);
+test('accepted-but-ignored gor flags are recorded once each with why; --stats and --stats-interval', () => {
+  const cfg = run(['--input-http', ':8080', '--output-http-redirects', '2', '--input-http', ':9090', '--', 'app']);
+  assert.deepEqual(
+    cfg.ignoredFlags.map((i) => [i.flag, i.source]),
+    [
+      ['--input-http', 'command line'],
+      ['--output-http-redirects', 'command line'],
+    ],
+  );
+  assert.match(cfg.ignoredFlags[1]!.why, /never follow redirects/);
+  assert.deepEqual(run(['--', 'app']).ignoredFlags, [], 'nothing is noted for flags that were not given');
   assert.equal(run(['--stats', '--', 'app']).statsIntervalMs, 5000);
   assert.equal(run(['--stats-interval', '10s', '--stats', '--', 'app']).statsIntervalMs, 10_000);
   assert.equal(run(['--stats', '--stats-interval', '10s', '--', 'app']).statsIntervalMs, 10_000);

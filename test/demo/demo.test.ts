@@ -1,4 +1,4 @@
-// `npm start`: runs the compiled demo (dist/demo/demo.js) as a newcomer would and checks
+// `npm start`: runs the demo (examples/demo/demo.ts, with tsx, as `npm start` does) and checks
 // its exit status, the key lines of its summary, and that nothing it started outlives it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,16 +8,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const DEMO = path.join(ROOT, 'dist/demo/demo.js');
+const DEMO = path.join(ROOT, 'examples/demo/demo.ts');
+const CLI = path.join(ROOT, 'dist/cli/main.js');
 
-/** Builds (tsc) if dist/demo is missing or older than its sources. */
+/** Builds (tsc) if the CLI the demo drives is missing or older than its sources. */
 function ensureBuilt(): void {
   const newest = (dir: string): number =>
     Math.max(0, ...readdirSync(dir).map((f) => {
       const p = path.join(dir, f);
       return statSync(p).isDirectory() ? newest(p) : statSync(p).mtimeMs;
     }));
-  if (existsSync(DEMO) && statSync(DEMO).mtimeMs >= newest(path.join(ROOT, 'src/demo'))) return;
+  if (existsSync(CLI) && statSync(CLI).mtimeMs >= newest(path.join(ROOT, 'src'))) return;
   const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, `npm run build failed:\n${r.stdout}${r.stderr}`);
 }
@@ -32,7 +33,7 @@ interface Run {
 /** Runs the demo; `interruptWhen` sends SIGINT once stdout matches it. */
 function runDemo(opts: { interruptWhen?: RegExp; timeoutMs?: number } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [DEMO], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', DEMO], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let interrupted = false;
@@ -84,6 +85,8 @@ test('npm start: the demo runs end to end, exits 0, and explains what happened',
   // Progress: the real CLI in wrapper mode, with the bundled app behind it.
   assert.match(out, /PORT=\d+ node dist\/cli\/main\.js --listen 127\.0\.0\.1:\d+ --output-http http:\/\/127\.0\.0\.1:\d+/, why);
   assert.match(out, /-- node examples\/demo-app\/app\.mjs/, why);
+  // Pasteable: the rate-limited destination is quoted, not a shell pipe.
+  assert.match(out, /--output-http 'http:\/\/127\.0\.0\.1:\d+\|20'/, why);
   assert.match(out, /duplicator │ at=listening port=\d+ address=127\.0\.0\.1/, why);
   // Stats lines carry deltas per interval, so the 85 may be split over several lines.
   assert.match(out, /stats {6}│ at=stats dest=tap count#seen=\d+ /, why);
@@ -104,7 +107,8 @@ test('npm start: the demo runs end to end, exits 0, and explains what happened',
   assert.match(out, /^Result: OK/m, why);
   assert.doesNotMatch(out, /✗/, why);
   assert.match(out, /web: start-traffic-duplicator /, why);
-  assert.match(out, /traffic-duplicator --help/, why);
+  assert.match(out, /node dist\/cli\/main\.js --help/, why);
+  assert.doesNotMatch(out, /npx traffic-duplicator/, 'not published: npx would not find it');
 
   await assertGone(appPid(out));
 });

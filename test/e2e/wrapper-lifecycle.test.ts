@@ -128,6 +128,10 @@ const BAD_INPUT: Array<{ name: string; args: string[]; env?: NodeJS.ProcessEnv; 
   { name: 'unreadable options file', args: [], env: { TRAFFIC_DUPLICATOR_OPTIONS_FILE: '/nonexistent/gor.options' }, expect: /\/nonexistent\/gor\.options/ },
   { name: 'bad value in the options file, named with its line', args: [], options: '# shadows\n--output-http "http://127.0.0.1:9"\n--output-http-timeout soon\n', expect: /gor\.options:3: --output-http-timeout/ },
   { name: 'missing PORT', args: [], env: { PORT: '' }, expect: /PORT/ },
+  // Issue #10: stricter URL checks, and an output that would mirror to ourselves forever.
+  { name: 'mistyped URL scheme', args: ['--output-http', 'http//127.0.0.1:4000'], expect: /scheme is mistyped[\s\S]*did you mean http:\/\/127\.0\.0\.1:4000/ },
+  { name: 'port out of range', args: ['--output-http', ':99999'], expect: /port 99999 is out of range/ },
+  { name: 'output is our own listening address', args: ['--output-http', 'http://localhost:5999/'], expect: /own listening address \(port 5999\)/ },
 ];
 
 for (const c of BAD_INPUT) {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { pickFreePort } from '../supervise/ports.js';
+import { pickFreePort } from '../../src/supervise/ports.js';
 import { startShadow, sha256, type Shadow, type ReceivedCopy } from './shadow.js';
 import { send, pool, type DemoRequest, type DemoResponse } from './client.js';
 import { DuplicatorProcess } from './duplicator.js';
@@ -151,7 +151,8 @@ async function main(): Promise<number> {
       '--stats-interval', '1s',
       '--', 'node', APP,
     ];
-    const shown = args;
+    // Quoted as a shell needs it, so the printed command can be pasted: `URL|20` unquoted is a pipe.
+    const shown = args.map(shellQuote);
     step('starting the duplicator with the app behind it:');
     detail(`PORT=${port} node dist/cli/main.js ${shown.slice(0, 4).join(' ')} \\`);
     detail(`    ${shown.slice(4, 8).join(' ')} \\`);
@@ -319,7 +320,7 @@ async function main(): Promise<number> {
   out('  Procfile            web: start-traffic-duplicator node app.mjs      (your usual web command after it)');
   out('  config/gor.options  --output-http \'https://my-shadow.herokuapp.com\'');
   out('                      --output-http-header \'Host: my-shadow.herokuapp.com\'');
-  out('  Every flag          npx traffic-duplicator --help');
+  out('  Every flag          node dist/cli/main.js --help');
   out('  Installing          docs/install.md (Heroku buildpack, Docker sidecar, Kubernetes)');
   return problems.length === 0 ? 0 : 1;
 }
@@ -369,3 +370,8 @@ main().then(
     await finish(1);
   },
 );
+
+/** One argument as a POSIX shell reads it back: bare when safe, else in single quotes. */
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
