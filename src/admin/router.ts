@@ -5,6 +5,8 @@ import type { Control } from './control.js';
 import type { Metrics } from './metrics.js';
 import { renderPage } from './page.js';
 import type { AdminReport } from './report.js';
+import type { CompareReport } from '../compare/index.js';
+import { renderComparisonHtml } from '../compare/report-html.js';
 
 /** An admin request, whichever way it came (the --admin-listen server or the relay's admin path). */
 export interface AdminRequest {
@@ -39,6 +41,8 @@ export interface Surface {
 export interface AdminRouterDeps {
   token: string | undefined;
   report: () => AdminReport;
+  /** The comparison report, undefined when --compare is off (the page's comparison fragment). */
+  comparison: () => CompareReport | undefined;
   metrics: () => Promise<Metrics>;
   control: Control;
   log: Logger;
@@ -107,6 +111,13 @@ export class AdminRouter {
       case '/api/report':
         if (!read) return methodNotAllowed('GET');
         return respond(200, 'application/json; charset=utf-8', JSON.stringify(this.#deps.report()));
+      case '/api/comparison.html': {
+        // compare's own rendering of the report (the one the .html report file uses), as a
+        // fragment the live page inserts: one implementation of the comparison view.
+        if (!read) return methodNotAllowed('GET');
+        const report = this.#deps.comparison();
+        return respond(200, 'text/html; charset=utf-8', report ? renderComparisonHtml(report) : '<p class="meta">Comparison is off.</p>');
+      }
       case '/metrics': {
         if (!read) return methodNotAllowed('GET');
         const metrics = await this.#deps.metrics();
