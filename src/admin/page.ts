@@ -1,5 +1,3 @@
-import { REPORT_CSS } from '../compare/report-html.js';
-
 /**
  * The live page: one self-contained HTML document (no external assets, no build step). It
  * polls `api/report` for what the admin adds (live counters with their controls, the
@@ -9,9 +7,10 @@ import { REPORT_CSS } from '../compare/report-html.js';
  *
  * @param base the admin surface's base path with a trailing slash ('/' or '/__traffic-duplicator/'),
  *   so the page's calls work under --admin-path as well as on --admin-listen.
+ * @param comparisonCss compare's REPORT_CSS for its fragment ('' with comparison off).
  */
-export function renderPage(base = '/'): string {
-  return PAGE.replace('__REPORT_CSS__', () => REPORT_CSS).replace('__BASE__', () => JSON.stringify(base));
+export function renderPage(base = '/', comparisonCss = ''): string {
+  return PAGE.replace('__REPORT_CSS__', () => comparisonCss).replace('__BASE__', () => JSON.stringify(base));
 }
 
 const PAGE = `<!doctype html>

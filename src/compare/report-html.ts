@@ -12,10 +12,8 @@ import type { CompareReport, DestinationReport, EndpointReport, FieldReport, Per
 export interface RenderOptions {
   /** Page title (default "traffic-duplicator: comparison"). */
   readonly title?: string;
-  /** Seconds between reloads (the live page); none by default. */
+  /** Seconds between reloads (a <meta refresh>); none by default. */
   readonly refreshSeconds?: number;
-  /** Extra HTML inserted after the header (e.g. the admin page's live counters); trusted. */
-  readonly headerHtml?: string;
 }
 
 export function escapeHtml(s: unknown): string {
@@ -44,7 +42,6 @@ export function renderReportHtml(report: CompareReport, opts: RenderOptions = {}
 <h1>${escapeHtml(title)}</h1>
 <p class="meta">instance <b data-instance>${escapeHtml(report.instance)}</b> · started ${escapeHtml(report.started)} · updated ${escapeHtml(report.updated)}.
 With several instances (dynos), each compares only the requests it received.</p>
-${opts.headerHtml ?? ''}
 ${renderComparisonHtml(report)}
 </body></html>
 `;
@@ -117,15 +114,15 @@ ${
   e.fields.length === 0
     ? '<p>No differing fields.</p>'
     : `<table class="fields"><tr><th>field</th><th>kind</th><th class="num">different</th><th class="num">noise</th><th>verdict</th><th>samples (production | ${d.role})</th></tr>
-${e.fields.map((f) => fieldHtml(f)).join('\n')}</table>`
+${e.fields.map((f) => fieldHtml(f, d.role)).join('\n')}</table>`
 }${e.fields_overflow ? `<p>${e.fields_overflow} more differing fields not kept (cap).</p>` : ''}
 </div>`;
 }
 
-function fieldHtml(f: FieldReport): string {
+function fieldHtml(f: FieldReport, role: DestinationReport['role']): string {
   const samples = f.samples
     .map(
-      (s, i) => `<details${i === 0 ? ' open' : ''}><summary><code>${escapeHtml(s.method)} ${escapeHtml(s.target)}</code></summary><table><tr><th>production</th><th>other</th></tr><tr><td><pre>${escapeHtml(s.production)}</pre></td><td><pre>${escapeHtml(s.candidate)}</pre></td></tr></table></details>`,
+      (s, i) => `<details${i === 0 ? ' open' : ''}><summary><code>${escapeHtml(s.method)} ${escapeHtml(s.target)}</code></summary><table><tr><th>production</th><th>${role}</th></tr><tr><td><pre>${escapeHtml(s.production)}</pre></td><td><pre>${escapeHtml(s.candidate)}</pre></td></tr></table></details>`,
     )
     .join('');
   return `<tr data-path="${escapeHtml(f.path)}" data-verdict="${f.verdict}"><td><code>${escapeHtml(f.path)}</code></td><td>${escapeHtml(f.kind)}</td><td class="num">${f.different}</td><td class="num">${f.noise}</td><td class="${f.verdict}" title="${escapeHtml(f.reason ?? '')}">${f.verdict}</td><td>${samples}</td></tr>`;
