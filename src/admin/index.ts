@@ -43,6 +43,8 @@ export function startAdmin(o: {
   const router = new AdminRouter({
     token: config.adminToken,
     report: () => buildReport({ stats: o.stats, gates: o.gates.map((g) => g.state), comparison: o.comparison, instance, started }),
+    comparing: () => o.comparison?.enabled === true,
+    comparison: () => (o.comparison?.enabled ? o.comparison.report() : undefined),
     metrics: () => metrics,
     control: new Control({ gates: o.gates, comparison: o.comparison, log }),
     log,

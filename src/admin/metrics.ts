@@ -3,6 +3,7 @@ import type { Stats } from '../telemetry/stats.js';
 import { PROCESS } from '../telemetry/stats.js';
 import type { GateState } from '../engine/destination-gate.js';
 import type { ComparisonSource } from './report.js';
+import type { CompareCount } from '../compare/index.js';
 
 /** Endpoints per destination exported as their own series; the rest are pooled under route="OTHER". */
 export const MAX_ENDPOINT_SERIES = 50;
@@ -182,14 +183,23 @@ interface CompareRow {
   different: number;
 }
 
-/** One row per destination and endpoint, at most MAX_ENDPOINT_SERIES each (busiest first), the rest pooled. */
+/**
+ * One row per destination and endpoint, at most MAX_ENDPOINT_SERIES each (busiest first), the
+ * rest pooled. Read from compare's counts(), not report(): a scrape needs no samples or percentiles.
+ */
 export function compareRows(comparison: ComparisonSource): CompareRow[] {
   const out: CompareRow[] = [];
-  for (const d of comparison.report().destinations) {
-    const endpoints = [...d.endpoints].sort((a, b) => b.compared - a.compared);
-    const other: CompareRow = { destination: d.url, role: d.role, method: 'OTHER', route: 'OTHER', compared: 0, different: 0 };
+  const byDest = new Map<string, CompareCount[]>();
+  for (const c of comparison.counts()) {
+    const list = byDest.get(c.destination) ?? [];
+    list.push(c);
+    byDest.set(c.destination, list);
+  }
+  for (const [destination, counts] of byDest) {
+    const endpoints = counts.sort((a, b) => b.compared - a.compared);
+    const other: CompareRow = { destination, role: endpoints[0]!.role, method: 'OTHER', route: 'OTHER', compared: 0, different: 0 };
     endpoints.forEach((e, i) => {
-      if (i < MAX_ENDPOINT_SERIES) out.push({ destination: d.url, role: d.role, method: e.method, route: e.route, compared: e.compared, different: e.different });
+      if (i < MAX_ENDPOINT_SERIES) out.push({ destination, role: e.role, method: e.method, route: e.route, compared: e.compared, different: e.different });
       else {
         other.compared += e.compared;
         other.different += e.different;

@@ -1,18 +1,22 @@
 /**
- * The live page: one self-contained HTML document (no external assets, no build step) that
- * polls `api/report` and draws it. Every value from the report is set with textContent,
- * never innerHTML: samples are real request and response bytes, i.e. attacker-controlled.
+ * The live page: one self-contained HTML document (no external assets, no build step). It
+ * polls `api/report` for what the admin adds (live counters with their controls, the
+ * instance), set with textContent; and `api/comparison.html` for the comparison, which is
+ * compare's own rendering (src/compare/report-html.ts, the same as the .html report file,
+ * escaped there: samples are real request and response bytes, i.e. attacker-controlled).
  *
  * @param base the admin surface's base path with a trailing slash ('/' or '/__traffic-duplicator/'),
  *   so the page's calls work under --admin-path as well as on --admin-listen.
+ * @param comparisonCss compare's REPORT_CSS for its fragment ('' with comparison off).
  */
-export function renderPage(base = '/'): string {
-  return PAGE.replace('__BASE__', JSON.stringify(base));
+export function renderPage(base = '/', comparisonCss = ''): string {
+  return PAGE.replace('__REPORT_CSS__', () => comparisonCss).replace('__BASE__', () => JSON.stringify(base));
 }
 
 const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>traffic-duplicator</title>
+<style>__REPORT_CSS__</style>
 <style>
 :root{--bg:#fff;--fg:#1d2330;--mute:#6b7280;--line:#e5e7eb;--bad:#b42318;--badbg:#fef3f2;--warn:#b54708;--ok:#067647;--noise:#6941c6;--noisebg:#f4f3ff}
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:var(--fg);background:#f8fafc}
@@ -34,6 +38,7 @@ pre{margin:0;padding:6px 8px;background:#f8fafc;border:1px solid var(--line);bor
 button{font:inherit;font-size:12px;padding:2px 8px;border:1px solid #d0d5dd;border-radius:4px;background:#fff;cursor:pointer}
 input.pct{width:56px;font:inherit;font-size:12px}
 #err{color:var(--bad)}
+#candidates section{background:var(--bg);border:1px solid var(--line);border-radius:8px;padding:4px 16px 12px;margin-bottom:16px}
 </style></head>
 <body>
 <header><h1>traffic-duplicator</h1><span>instance <b id="instance">…</b></span><span class="mute" id="updated"></span><span class="mute" id="comparison"></span><span id="err"></span></header>
@@ -54,8 +59,6 @@ function h(tag, attrs, ...kids) {
   return e;
 }
 const num = (n) => (n === undefined || n === null ? '–' : Number(n).toLocaleString('en-US'));
-const ms = (n) => (n === undefined || n === null ? '–' : (Math.round(n * 10) / 10) + ' ms');
-const pct = (a, b) => (b ? (100 * a / b).toFixed(1) + '%' : '–');
 const pills = (obj, cls) => Object.entries(obj || {}).filter(([, v]) => v > 0).map(([k, v]) => h('span', { class: 'pill ' + (cls || '') }, k + ' ' + num(v)));
 async function control(params) {
   const r = await fetch(BASE + 'api/control', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params), credentials: 'same-origin' });
@@ -72,45 +75,20 @@ function countersRow(c) {
   return h('tr', {}, h('td', {}, c.dest), h('td', { class: 'n' }, num(c.seen)), h('td', { class: 'n' }, num(c.mirrored)),
     h('td', {}, pills(c.dropped)), h('td', {}, pills(c.errors, 'difference')), h('td', { class: 'n' }, num(c.queue_depth)), h('td', {}, controls));
 }
-function statusChanges(statuses) {
-  const out = [];
-  for (const [prod, cands] of Object.entries(statuses || {})) for (const [cand, n] of Object.entries(cands)) {
-    if (!n) continue;
-    out.push(h('span', { class: 'pill ' + (prod === cand ? '' : 'difference') }, prod + ' → ' + cand + ' × ' + num(n)));
-  }
-  return out;
+// The comparison is re-drawn every poll: keep the samples the user opened (or closed) as they were.
+function detailsKey(d) {
+  const dest = d.closest('[data-url]'), ep = d.closest('[data-endpoint]'), row = d.closest('[data-path]');
+  return [dest && dest.dataset.url, ep && ep.dataset.endpoint, row && row.dataset.path, d.querySelector('summary') && d.querySelector('summary').textContent].join('|');
 }
-function latency(l) {
-  if (!l) return '–';
-  const d = l.delta || {};
-  const cls = (d.p50 || 0) > 50 ? 'bad' : '';
-  return h('span', {}, 'p50 ' + ms(l.production && l.production.p50) + ' → ' + ms(l.candidate && l.candidate.p50) + ' ',
-    h('span', { class: cls }, '(Δ p50 ' + ms(d.p50) + ', p90 ' + ms(d.p90) + ', p99 ' + ms(d.p99) + ')'));
-}
-function fieldBlock(f) {
-  const head = h('div', {}, h('code', {}, f.path), ' ', h('span', { class: 'pill ' + f.verdict }, f.verdict), ' ',
-    h('span', { class: 'mute' }, f.kind + ' · different ' + num(f.different) + ' · noise ' + num(f.noise)), f.reason ? h('span', { class: 'mute' }, ' · ' + f.reason) : null);
-  const samples = (f.samples || []).slice(0, 2).map((s) => h('div', { class: 'samples' },
-    h('div', {}, h('div', { class: 'mute' }, 'production' + (s.target ? ' · ' + (s.method || '') + ' ' + s.target : '')), h('pre', {}, s.production)),
-    h('div', {}, h('div', { class: 'mute' }, 'candidate'), h('pre', {}, s.candidate))));
-  return h('div', {}, head, samples);
-}
-function endpointBlock(e) {
-  const fields = [...(e.fields || [])].sort((a, b) => (a.verdict === 'difference' ? 0 : 1) - (b.verdict === 'difference' ? 0 : 1) || b.different - a.different);
-  return h('div', { class: 'endpoint' },
-    h('div', {}, h('b', {}, e.method + ' ' + e.route), '  ', h('span', { class: e.different ? 'bad' : 'ok' }, pct(e.different, e.compared) + ' different'),
-      h('span', { class: 'mute' }, ' · ' + num(e.different) + ' of ' + num(e.compared) + ' compared')),
-    h('div', {}, 'statuses (production → candidate): ', statusChanges(e.statuses)),
-    h('div', {}, 'latency: ', latency(e.latency_ms)),
-    fields.length ? h('div', {}, fields.map(fieldBlock)) : h('div', { class: 'mute' }, 'no differing fields'));
-}
-function destinationBlock(d) {
-  const endpoints = [...(d.endpoints || [])].sort((a, b) => (b.compared ? b.different / b.compared : 0) - (a.compared ? a.different / a.compared : 0));
-  return h('section', { class: 'candidate' },
-    h('h2', {}, (d.role === 'control' ? 'Control ' : 'Candidate ') + d.url),
-    h('div', {}, num(d.compared) + ' compared · ', h('span', { class: d.different ? 'bad' : 'ok' }, num(d.different) + ' different (' + pct(d.different, d.compared) + ')'),
-      ' · unpaired: ', pills(d.unpaired)),
-    endpoints.length ? endpoints.map(endpointBlock) : h('p', { class: 'mute' }, d.compared ? 'no endpoint details for this destination' : 'nothing compared yet'));
+async function refreshComparison() {
+  const res = await fetch(BASE + 'api/comparison.html', { credentials: 'same-origin', cache: 'no-store' });
+  if (!res.ok) throw new Error('HTTP ' + res.status);
+  const html = await res.text();
+  const c = document.getElementById('candidates');
+  const open = new Map([...c.querySelectorAll('details')].map((d) => [detailsKey(d), d.open]));
+  // Escaped by the server (compare's renderer); the CSP forbids inline handlers' sources anyway.
+  c.innerHTML = html;
+  for (const d of c.querySelectorAll('details')) { const k = detailsKey(d); if (open.has(k)) d.open = open.get(k); }
 }
 function render(r) {
   document.getElementById('instance').textContent = r.instance;
@@ -122,13 +100,14 @@ function render(r) {
   document.getElementById('tap').textContent = 'tap: ' + num(t.seen) + ' requests framed' + Object.entries(t.dropped || {}).map(([k, v]) => ', ' + k + ' ' + num(v)).join('');
   const c = document.getElementById('candidates');
   if (r.comparison !== 'on') c.replaceChildren(h('section', {}, h('h2', {}, 'Comparison is off'), h('p', { class: 'mute' }, 'Start with --compare to compare each --output-http destination\\'s answers with production\\'s.')));
-  else c.replaceChildren(...r.destinations.map(destinationBlock));
 }
 async function refresh() {
   try {
     const res = await fetch(BASE + 'api/report', { credentials: 'same-origin', cache: 'no-store' });
     if (!res.ok) throw new Error('HTTP ' + res.status);
-    render(await res.json());
+    const r = await res.json();
+    render(r);
+    if (r.comparison === 'on') await refreshComparison();
     document.getElementById('err').textContent = '';
     document.body.dataset.loaded = 'true';
   } catch (e) { document.getElementById('err').textContent = 'refresh failed: ' + e.message; }

@@ -2,61 +2,13 @@ import os from 'node:os';
 import type { Stats } from '../telemetry/stats.js';
 import { PROCESS, TAP } from '../telemetry/stats.js';
 import type { GateState } from '../engine/destination-gate.js';
+import type { Comparison, DestinationReport } from '../compare/index.js';
 
 /**
- * The comparison report as the admin surface reads it: the JSON shape of issue 9, which
- * src/compare/ produces (`Comparison.report()`). Declared here structurally, with only the
- * fields the page and /metrics use, so the admin surface builds and is tested on its own;
- * compare's `Comparison` is assignable to `ComparisonSource` as is.
+ * The comparison as the admin surface reads it: src/compare/'s own interface (types only, so
+ * nothing of compare is loaded unless --compare is on), one definition for both.
  */
-export interface ReportPercentiles {
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly count?: number;
-}
-
-export interface ReportField {
-  readonly path: string;
-  readonly kind: string;
-  readonly different: number;
-  readonly noise: number;
-  readonly verdict: 'difference' | 'noise' | 'ignored';
-  readonly reason?: string;
-  readonly samples: ReadonlyArray<{ readonly id?: string; readonly method?: string; readonly target?: string; readonly production: string; readonly candidate: string }>;
-}
-
-export interface ReportEndpoint {
-  readonly method: string;
-  readonly route: string;
-  readonly compared: number;
-  readonly different: number;
-  readonly statuses: Readonly<Record<string, Readonly<Record<string, number>>>>;
-  readonly fields: readonly ReportField[];
-  readonly latency_ms: { readonly production: ReportPercentiles; readonly candidate: ReportPercentiles; readonly delta: ReportPercentiles };
-}
-
-export interface ReportDestination {
-  readonly url: string;
-  readonly role: 'candidate' | 'control';
-  readonly compared: number;
-  readonly different: number;
-  readonly unpaired: Readonly<Record<string, number>>;
-  readonly endpoints: readonly ReportEndpoint[];
-}
-
-export interface ComparisonReport {
-  readonly instance: string;
-  readonly started: string;
-  readonly updated: string;
-  readonly destinations: readonly ReportDestination[];
-}
-
-export interface ComparisonSource {
-  readonly enabled: boolean;
-  report(): ComparisonReport;
-  reset(): void;
-}
+export type ComparisonSource = Comparison;
 
 /** Live counters of one destination, read from Stats at request time. */
 export interface DestinationCounters {
@@ -79,7 +31,7 @@ export interface AdminReport {
   readonly started: string;
   readonly updated: string;
   readonly comparison: 'on' | 'off';
-  readonly destinations: readonly ReportDestination[];
+  readonly destinations: readonly DestinationReport[];
   readonly counters: readonly DestinationCounters[];
   /** Events before the fan-out (desync, body_too_large, filtered). */
   readonly tap: DestinationCounters;

@@ -5,6 +5,7 @@ import type { Control } from './control.js';
 import type { Metrics } from './metrics.js';
 import { renderPage } from './page.js';
 import type { AdminReport } from './report.js';
+import type { CompareReport } from '../compare/index.js';
 
 /** An admin request, whichever way it came (the --admin-listen server or the relay's admin path). */
 export interface AdminRequest {
@@ -39,6 +40,10 @@ export interface Surface {
 export interface AdminRouterDeps {
   token: string | undefined;
   report: () => AdminReport;
+  /** Whether --compare is on (then the page carries the comparison's styles). */
+  comparing: () => boolean;
+  /** The comparison report, undefined when --compare is off (the page's comparison fragment). */
+  comparison: () => CompareReport | undefined;
   metrics: () => Promise<Metrics>;
   control: Control;
   log: Logger;
@@ -101,12 +106,20 @@ export class AdminRouter {
     switch (sub) {
       case '/':
         if (!read) return methodNotAllowed('GET');
-        return respond(200, 'text/html; charset=utf-8', renderPage(surface.prefix + '/'), {
+        return respond(200, 'text/html; charset=utf-8', renderPage(surface.prefix + '/', await comparisonCss(this.#deps.comparing())), {
           'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'",
         });
       case '/api/report':
         if (!read) return methodNotAllowed('GET');
         return respond(200, 'application/json; charset=utf-8', JSON.stringify(this.#deps.report()));
+      case '/api/comparison.html': {
+        // compare's own rendering of the report (the one the .html report file uses), as a
+        // fragment the live page inserts: one implementation of the comparison view.
+        if (!read) return methodNotAllowed('GET');
+        const report = this.#deps.comparison();
+        const html = report ? (await import('../compare/report-html.js')).renderComparisonHtml(report) : '<p class="meta">Comparison is off.</p>';
+        return respond(200, 'text/html; charset=utf-8', html);
+      }
       case '/metrics': {
         if (!read) return methodNotAllowed('GET');
         const metrics = await this.#deps.metrics();
@@ -136,6 +149,11 @@ export class AdminRouter {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** compare's styles, loaded only with --compare on (without it, nothing of compare loads but its flag syntax). */
+async function comparisonCss(comparing: boolean): Promise<string> {
+  return comparing ? (await import('../compare/report-html.js')).REPORT_CSS : '';
+}
 
 function respond(status: number, type: string, body: string, extra: Record<string, string> = {}): AdminResponse {
   const bytes = Buffer.from(body);

@@ -1,24 +1,27 @@
 import type { CompareReport, DestinationReport, EndpointReport, FieldReport, Percentiles } from './types.js';
 
 /**
- * The report as one self-contained HTML page (no external assets, no script needed): per
- * destination, endpoints sorted by difference rate, status changes, differing fields with
- * their noise beside them, side-by-side samples, latency. The admin live page reuses it.
+ * The report as HTML: per destination, endpoints sorted by difference rate, status changes,
+ * differing fields with their noise beside them, side-by-side samples, latency. One
+ * implementation for both views: `renderReportHtml` is the self-contained page that
+ * --compare-report FILE.html writes; `renderComparisonHtml` (with `REPORT_CSS`) is the same
+ * content as a fragment, which the admin live page polls and inserts (src/admin/page.ts).
+ * Every value from the report goes through escapeHtml: samples are real request and response
+ * bytes, i.e. attacker-controlled.
  */
 export interface RenderOptions {
   /** Page title (default "traffic-duplicator: comparison"). */
   readonly title?: string;
-  /** Seconds between reloads (the live page); none by default. */
+  /** Seconds between reloads (a <meta refresh>); none by default. */
   readonly refreshSeconds?: number;
-  /** Extra HTML inserted after the header (e.g. the admin page's live counters); trusted. */
-  readonly headerHtml?: string;
 }
 
 export function escapeHtml(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-const CSS = `
+/** Styles for the report's markup; the live page embeds them too. */
+export const REPORT_CSS = `
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;background:#fff}
 h1{font-size:1.4em;margin:0 0 .2em}h2{font-size:1.2em;margin:1.5em 0 .3em;border-bottom:2px solid #ddd}
 h3{font-size:1.05em;margin:1.2em 0 .3em}.meta{color:#666}
@@ -35,14 +38,20 @@ export function renderReportHtml(report: CompareReport, opts: RenderOptions = {}
   const refresh = opts.refreshSeconds ? `<meta http-equiv="refresh" content="${Math.max(1, Math.floor(opts.refreshSeconds))}">` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">${refresh}
-<title>${escapeHtml(title)}</title><style>${CSS}</style></head><body>
+<title>${escapeHtml(title)}</title><style>${REPORT_CSS}</style></head><body>
 <h1>${escapeHtml(title)}</h1>
-<p class="meta">instance <b data-instance>${escapeHtml(report.instance)}</b> · started ${escapeHtml(report.started)} · updated ${escapeHtml(report.updated)} · ${report.sample_percent}% of requests compared · store ${kb(report.store.bytes)} of ${kb(report.store.max_bytes)}, ${report.store.pending} pending${report.store.samples_dropped ? `, ${report.store.samples_dropped} samples not kept` : ''}${report.store.errors ? `, ${report.store.errors} comparison errors` : ''}.
+<p class="meta">instance <b data-instance>${escapeHtml(report.instance)}</b> · started ${escapeHtml(report.started)} · updated ${escapeHtml(report.updated)}.
 With several instances (dynos), each compares only the requests it received.</p>
-${opts.headerHtml ?? ''}
-${report.destinations.map(destinationHtml).join('\n')}
+${renderComparisonHtml(report)}
 </body></html>
 `;
+}
+
+/** The comparison itself (no document around it): what the store holds, then each destination. */
+export function renderComparisonHtml(report: CompareReport): string {
+  const st = report.store;
+  return `<p class="meta">${report.sample_percent}% of requests compared · store ${kb(st.bytes)} of ${kb(st.max_bytes)}, ${st.pending} pending${st.samples_dropped ? `, ${st.samples_dropped} samples not kept` : ''}${st.errors ? `, ${st.errors} comparison errors` : ''}.</p>
+${report.destinations.map(destinationHtml).join('\n')}`;
 }
 
 function kb(n: number): string {
@@ -105,15 +114,15 @@ ${
   e.fields.length === 0
     ? '<p>No differing fields.</p>'
     : `<table class="fields"><tr><th>field</th><th>kind</th><th class="num">different</th><th class="num">noise</th><th>verdict</th><th>samples (production | ${d.role})</th></tr>
-${e.fields.map((f) => fieldHtml(f)).join('\n')}</table>`
+${e.fields.map((f) => fieldHtml(f, d.role)).join('\n')}</table>`
 }${e.fields_overflow ? `<p>${e.fields_overflow} more differing fields not kept (cap).</p>` : ''}
 </div>`;
 }
 
-function fieldHtml(f: FieldReport): string {
+function fieldHtml(f: FieldReport, role: DestinationReport['role']): string {
   const samples = f.samples
     .map(
-      (s, i) => `<details${i === 0 ? ' open' : ''}><summary><code>${escapeHtml(s.method)} ${escapeHtml(s.target)}</code></summary><table><tr><th>production</th><th>other</th></tr><tr><td><pre>${escapeHtml(s.production)}</pre></td><td><pre>${escapeHtml(s.candidate)}</pre></td></tr></table></details>`,
+      (s, i) => `<details${i === 0 ? ' open' : ''}><summary><code>${escapeHtml(s.method)} ${escapeHtml(s.target)}</code></summary><table><tr><th>production</th><th>${role}</th></tr><tr><td><pre>${escapeHtml(s.production)}</pre></td><td><pre>${escapeHtml(s.candidate)}</pre></td></tr></table></details>`,
     )
     .join('');
   return `<tr data-path="${escapeHtml(f.path)}" data-verdict="${f.verdict}"><td><code>${escapeHtml(f.path)}</code></td><td>${escapeHtml(f.kind)}</td><td class="num">${f.different}</td><td class="num">${f.noise}</td><td class="${f.verdict}" title="${escapeHtml(f.reason ?? '')}">${f.verdict}</td><td>${samples}</td></tr>`;

@@ -5,20 +5,13 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startWrapper, parseStatsLines, ROOT } from '../helpers/wrapper.js';
-import { startProcess, freePort, waitForPort, eventually, type Proc } from '../helpers/net.js';
+import { startProcess, freePort, eventually } from '../helpers/net.js';
 import { assertBuilt } from '../helpers/duplicator.js';
 // The scenario is shared with the admin page's browser test.
-import { appArgs, sendTraffic, EXPECTED } from '../fixtures/compare/scenario.js';
+import { appArgs, sendTraffic, startApp, EXPECTED } from '../fixtures/compare/scenario.js';
 import type { CompareReport, DestinationReport, EndpointReport } from '../../src/compare/index.js';
 
 const BAD_CANDIDATE = path.join(ROOT, 'test/fixtures/compare/bad-candidate.mjs');
-
-async function startApp(args: (port: number) => string[]): Promise<{ proc: Proc; url: string }> {
-  const port = await freePort();
-  const proc = startProcess(process.execPath, args(port));
-  await waitForPort(port);
-  return { proc, url: `http://127.0.0.1:${port}/` };
-}
 
 function endpoint(d: DestinationReport, method: string, route: string): EndpointReport {
   const e = d.endpoints.find((x) => x.method === method && x.route === route);
