@@ -17,9 +17,7 @@ export interface AdminSurface {
   close(): Promise<void>;
 }
 
-export function adminConfigured(config: Pick<Config, 'adminListen' | 'adminPath'>): boolean {
-  return config.adminListen !== undefined || config.adminPath !== undefined;
-}
+export { adminConfigured } from './configured.js';
 
 /**
  * The admin surface: the live page, /api/report, /metrics and the control API, on

@@ -13,7 +13,8 @@ import type { Mirror } from '../modes/mirror.js';
 import { Router } from './router.js';
 import { createOutputs, middlewareOptions } from './outputs.js';
 import { DestinationGate } from './destination-gate.js';
-import { adminConfigured, startAdmin, type AdminSurface } from '../admin/index.js';
+import { adminConfigured } from '../admin/configured.js';
+import type { AdminSurface } from '../admin/index.js';
 import type { Comparison } from '../compare/index.js';
 import type { CompareWiring } from '../compare/wiring.js';
 import type { NatsPublisher } from '../outputs/nats-output.js';
@@ -28,6 +29,8 @@ export interface MirrorPlan {
   readonly pipeline: Pipeline;
   /** The comparison module, loaded by loadOptionalParts only when --compare is on. */
   readonly compare?: typeof import('../compare/wiring.js');
+  /** The admin surface (node:http, node:crypto, prom-client), loaded only when an admin flag is set. */
+  readonly admin?: typeof import('../admin/index.js');
 }
 
 export function planMirror(config: Config): MirrorPlan {
@@ -38,8 +41,10 @@ export function planMirror(config: Config): MirrorPlan {
 
 /** Loads the modules of optional features the configuration turns on (nothing of them loads otherwise). */
 export async function loadOptionalParts(plan: MirrorPlan): Promise<MirrorPlan> {
-  if (!plan.config.compare.enabled || !plan.config.enabled) return plan;
-  return { ...plan, compare: await import('../compare/wiring.js') };
+  const { config } = plan;
+  const compare = config.compare.enabled && config.enabled ? await import('../compare/wiring.js') : undefined;
+  const admin = adminConfigured(config) ? await import('../admin/index.js') : undefined;
+  return { ...plan, ...(compare ? { compare } : {}), ...(admin ? { admin } : {}) };
 }
 
 export interface MirrorEngine extends Mirror {
@@ -77,7 +82,7 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   });
   // Runtime control (admin): a gate in front of each output; without an admin surface the
   // outputs are used as they are, so nothing of it runs.
-  const admin = adminConfigured(config);
+  const admin = plan.admin;
   const gates = admin ? outputs.map((o) => new DestinationGate(o, { stats })) : [];
   const fanOut = new FanOut(admin ? gates : outputs, { stats, log, debug }, { split: config.splitOutput });
   const router = new Router(pipeline, fanOut, { stats, log, debug });
@@ -116,7 +121,7 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   compare?.startReporting(config.statsIntervalMs);
   let closed = false;
   // The admin surface reads compare's report(), counts() and reset(); without --compare, counters only.
-  const adminSurface: AdminSurface | undefined = admin ? startAdmin({ config, stats, gates, comparison: compare?.comparison, log }) : undefined;
+  const adminSurface: AdminSurface | undefined = admin?.startAdmin({ config, stats, gates, comparison: compare?.comparison, log });
 
   return {
     localPath: adminSurface?.localPath,

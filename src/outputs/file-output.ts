@@ -1,7 +1,6 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
-import { gzip as gzipCb } from 'node:zlib';
 import { gorPayloadType, type Message } from '../core/message.js';
 import type { Output } from '../core/output.js';
 import { encodeRecord } from '../gor/codec.js';
@@ -11,7 +10,9 @@ import type { Stats } from '../telemetry/stats.js';
 import { chunkName, expandTemplate, isPerMessageTemplate, lastChunkIndex } from './file-path.js';
 import { QueuedOutput, type Admission, type QueueBounds } from './queued-output.js';
 
-const gzip = promisify(gzipCb);
+/** zlib loads with the first flush to a `.gz` file, not in every process that has a file output (idle memory). */
+let loadGzip: Promise<(raw: Buffer) => Promise<Buffer>> | undefined;
+const gzip = async (raw: Buffer): Promise<Buffer> => (await (loadGzip ??= import('node:zlib').then((z) => promisify(z.gzip))))(raw);
 
 export interface FileOutputOptions {
   /** gor's --output-file, with %Y %m %d %H %M %S %NS %r %t %i; a `.gz` name is gzip-compressed. */

@@ -1,19 +1,19 @@
 import { nowNs, type Message, type RequestMessage, type ResponseMessage } from '../core/message.js';
-import { ACCEPTED, dropped, type OfferResult, type Output, type RateLimit } from '../core/output.js';
+import type { DropReason, Output, RateLimit } from '../core/output.js';
 import { UsageError } from '../core/errors.js';
 import type { ResponseHead } from '../http1/head-parser.js';
-import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
-import type { Stats } from '../telemetry/stats.js';
 import { NO_DEBUG, type DebugLog } from '../telemetry/debug-log.js';
-import { BoundedQueue } from './bounded-queue.js';
+import { errorText } from './error-text.js';
+import { QueuedOutput, type Admission, type QueuedOutputDeps } from './queued-output.js';
 import { createLimiter, type Limiter } from './rate-limiter.js';
 import { classifyError, estimateSize, parseDestination, shadowWireBytes, type Destination, type ErrorKind } from './http-request.js';
 import type { Exchange, ShadowConnection } from './http/connection.js';
 import { ConnectionPool } from './http/pool.js';
 
 /**
- * The HTTP output: one destination's bounded queue, its workers (= most connections), the
- * whole-request timeout sweep, the circuit breaker and the accounting. Copies are written
+ * The HTTP output: one destination's workers (= most connections), the whole-request
+ * timeout sweep and the circuit breaker, on the shared output base (queued-output.ts: the
+ * bounded queue, seen counting, refusals, close and its leftovers). Copies are written
  * as the pre-framed bytes of shadowWireBytes() on pooled keep-alive connections
  * (outputs/http/): no HTTP client library, nothing re-serialized on the way out.
  */
@@ -23,22 +23,22 @@ export interface HttpOutputOptions {
   url: string;
   /** `URL|N` (per second, drops 'rate_limited') or `URL|N%` (sampling, drops 'sampled_out'). */
   limit?: RateLimit;
-  /** Most requests waiting for a worker (gor --output-http-queue-len; default 1000). */
+  /** Most requests waiting for a worker (gor --output-http-queue-len). Defaults: config/flags.ts. */
   queueLen: number;
-  /** Most bytes waiting for a worker (default 16 MiB); past it copies drop as 'memory_budget'. */
+  /** Most bytes waiting for a worker; past it copies drop as 'memory_budget'. */
   maxQueueBytes: number;
-  /** Most requests in flight to this destination (gor --output-http-workers; default 64). */
+  /** Most requests in flight to this destination (gor --output-http-workers). */
   workers: number;
-  /** Whole-request timeout, connect to last body byte (gor --output-http-timeout; default 5000 ms). */
+  /** Whole-request timeout, connect to last body byte (gor --output-http-timeout). */
   timeoutMs: number;
-  /** Accept any TLS certificate (--output-http-skip-verify; default false). */
+  /** Accept any TLS certificate (--output-http-skip-verify). */
   skipVerify: boolean;
   /** Keep the captured Host (--http-original-host, or a set-header of Host); otherwise Host := the destination's host[:port]. */
   preserveHost: boolean;
   /** For --output-http-track-response (type 3). Only when set is the shadow's body kept (capped). */
   onResponse?: (resp: ResponseMessage, req: RequestMessage) => void;
-  /** Most body bytes kept for onResponse; the rest is read and discarded (default 1 MiB). */
-  responseBufferBytes?: number;
+  /** Most body bytes kept for onResponse; the rest is read and discarded. */
+  responseBufferBytes: number;
   /** `dest=` in logs and stats (default: the URL). */
   name?: string;
   /**
@@ -53,17 +53,6 @@ export interface HttpOutputOptions {
    */
   warmConnections?: number;
 }
-
-export const HTTP_OUTPUT_DEFAULTS = {
-  queueLen: 1000,
-  maxQueueBytes: 16 * 1024 * 1024,
-  workers: 64,
-  timeoutMs: 5000,
-  skipVerify: false,
-  preserveHost: false,
-  responseBufferBytes: 1024 * 1024,
-  warmConnections: 0,
-} as const;
 
 /** Most response bytes read just to keep a connection reusable; past it the connection is closed. */
 const DRAIN_LIMIT = 1024 * 1024;
@@ -101,7 +90,6 @@ export type HttpOutput = Output & {
   readonly staleRetries: number;
 };
 
-type State = 'open' | 'closing' | 'closed';
 type Circuit = 'closed' | 'open' | 'half-open';
 
 /** What a Copy reports to its output. */
@@ -193,83 +181,73 @@ function abortError(why: 'timeout' | 'shutdown'): Error {
   return Object.assign(new Error(why === 'timeout' ? 'whole-request timeout' : 'shutdown'), { code: why === 'timeout' ? 'ETIMEDOUT' : 'ABORT_ERR' });
 }
 
-export function createHttpOutput(options: HttpOutputOptions, deps: { stats: Stats; log: Logger; debug?: DebugLog }): HttpOutput {
+export type HttpOutputDeps = QueuedOutputDeps & { readonly debug?: DebugLog };
+
+export function createHttpOutput(options: HttpOutputOptions, deps: HttpOutputDeps): HttpOutput {
   return new HttpOutputImpl(options, deps);
 }
 
-function positive(name: string, v: number, integer: boolean): number {
-  if (!(v > 0) || (integer && !Number.isInteger(v))) {
-    throw new UsageError('TD_BAD_VALUE', `${name} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
-  }
-  return v;
+/** The flag table validates user input; a bad value here is a programming error. */
+function assertPositive(name: string, v: number, integer: boolean): void {
+  if (!(v > 0) || (integer && !Number.isInteger(v))) throw new RangeError(`http output: ${name} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
 }
 
-class HttpOutputImpl implements HttpOutput, CopyOwner {
-  readonly name: string;
+/** The URL is the user's (no flag checks it before here): a bad one is a usage error naming it. */
+function destinationOf(options: HttpOutputOptions): Destination {
+  try {
+    return parseDestination(options.url);
+  } catch (err) {
+    throw new UsageError('TD_BAD_VALUE', `output-http: invalid URL ${JSON.stringify(options.url)}: ${errorText(err)}`, 'use http://host[:port][/prefix] or https://…');
+  }
+}
+
+function checked(options: HttpOutputOptions): HttpOutputOptions {
+  assertPositive('queueLen', options.queueLen, true);
+  assertPositive('maxQueueBytes', options.maxQueueBytes, false);
+  assertPositive('workers', options.workers, true);
+  assertPositive('timeoutMs', options.timeoutMs, false);
+  if (options.onResponse) assertPositive('responseBufferBytes', options.responseBufferBytes, true);
+  return options;
+}
+
+class HttpOutputImpl extends QueuedOutput<RequestMessage> implements HttpOutput, CopyOwner {
   readonly statusClasses: Record<StatusClass, number> = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
   readonly #opts: HttpOutputOptions;
-  readonly #stats: Stats;
-  readonly #log: Logger;
-  readonly #rlog: RateLimitedLog;
   readonly #debug: DebugLog;
   readonly #dest: Destination;
   readonly #pool: ConnectionPool;
-  readonly #queue: BoundedQueue<RequestMessage>;
   readonly #limiter: Limiter | undefined;
-  readonly #inFlight = new Set<Copy>();
-  readonly #idleWaiters = new Set<() => void>();
+  /** The copies the base counts as in flight, kept for the timeout sweep and for release(). */
+  readonly #copies = new Set<Copy>();
   readonly #sweepMs: number;
   readonly #keep: number;
   #sweeper: NodeJS.Timeout | undefined;
   #staleRetries = 0;
-  #state: State = 'open';
-  #pumpScheduled = false;
-  #closing: Promise<void> | undefined;
   // circuit breaker
   #circuit: Circuit = 'closed';
   #downStreak = 0;
   #backoffMs = BREAKER_MIN_MS;
   #openUntil = 0;
   #probeMsg: RequestMessage | undefined;
+  /** What opened the circuit: the kind onCopyFailed hears for the queued copies it drops. */
+  #openKind: ErrorKind = 'connect_refused';
 
-  constructor(options: HttpOutputOptions, deps: { stats: Stats; log: Logger; debug?: DebugLog }) {
+  constructor(options: HttpOutputOptions, deps: HttpOutputDeps) {
+    const dest = destinationOf(checked(options));
+    super(options.name ?? options.url, { maxItems: options.queueLen, maxBytes: options.maxQueueBytes }, deps);
     this.#debug = deps.debug ?? NO_DEBUG;
     this.#opts = options;
-    this.#stats = deps.stats;
-    this.#log = deps.log;
-    this.#rlog = new RateLimitedLog(deps.log);
-    try {
-      this.#dest = parseDestination(options.url);
-    } catch (err) {
-      throw new UsageError('TD_BAD_VALUE', `output-http: invalid URL ${JSON.stringify(options.url)}: ${(err as Error).message}`, 'use http://host[:port][/prefix] or https://…');
-    }
-    this.name = options.name ?? options.url;
-    positive('output-http-queue-len', options.queueLen, true);
-    positive('output-http max queue bytes', options.maxQueueBytes, false);
-    positive('output-http-workers', options.workers, true);
-    positive('output-http-timeout', options.timeoutMs, false);
+    this.#dest = dest;
     this.#sweepMs = Math.min(SWEEP_MS, Math.max(10, options.timeoutMs / 4));
-    this.#keep = options.onResponse ? (options.responseBufferBytes ?? HTTP_OUTPUT_DEFAULTS.responseBufferBytes) : -1;
-    this.#queue = new BoundedQueue(options.queueLen, options.maxQueueBytes);
+    this.#keep = options.onResponse ? options.responseBufferBytes : -1;
     this.#limiter = createLimiter(options.limit);
-    this.#pool = new ConnectionPool(this.#dest, {
+    this.#pool = new ConnectionPool(dest, {
       max: options.workers,
       skipVerify: options.skipVerify,
       drainLimit: Math.max(DRAIN_LIMIT, this.#keep),
       idleMs: Math.max(IDLE_MS, 2 * options.timeoutMs),
     });
-    const warm = options.warmConnections ?? HTTP_OUTPUT_DEFAULTS.warmConnections;
-    if (warm > 0) this.#pool.warm(warm);
-    this.#stats.gauge(this.name, 'queue_depth', () => this.#queue.length);
-    this.#stats.gauge(this.name, 'in_flight', () => this.#inFlight.size);
-  }
-
-  get queueDepth(): number {
-    return this.#queue.length;
-  }
-
-  get inFlight(): number {
-    return this.#inFlight.size;
+    if (options.warmConnections) this.#pool.warm(options.warmConnections);
   }
 
   /** Copies sent again after the stale keep-alive race (see RETRYABLE). */
@@ -285,92 +263,58 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
     return msg.type === 'request';
   }
 
-  offer(msg: Message): OfferResult {
-    if (msg.type !== 'request') return dropped('filtered'); // the fan-out never offers these (wants())
-    this.#stats.seen(this.name);
-    try {
-      return this.#enqueue(msg);
-    } catch (err) {
-      // Never throw to the tee. The caller counts the drop; we only say why.
-      this.#rlog.warn(`offer:${this.name}`, 'mirror-error', { dest: this.name, kind: 'mirror_error', message: errorMessage(err) });
-      return dropped('mirror_error');
-    }
-  }
-
-  #enqueue(msg: RequestMessage): OfferResult {
-    if (this.#state !== 'open') return dropped('shutdown');
+  protected admit(msg: Message): Admission<RequestMessage> {
+    if (msg.type !== 'request') return 'filtered'; // the fan-out never offers these (wants())
     // Down: refuse until the backoff is over, then let one probe copy through (half-open).
     const probing = this.#circuit !== 'closed';
-    if (probing && (this.#circuit === 'half-open' || performance.now() < this.#openUntil)) return dropped('destination_down');
+    if (probing && (this.#circuit === 'half-open' || performance.now() < this.#openUntil)) return 'destination_down';
     if (this.#limiter) {
       const ok = this.#limiter.allow();
-      if (ok !== true) return dropped(ok);
+      if (ok !== true) return ok;
     }
-    const pushed = this.#queue.push(msg, estimateSize(msg));
-    if (pushed === 'full') return dropped('queue_full');
-    if (pushed === 'over_bytes') return dropped('memory_budget');
+    const size = estimateSize(msg);
     if (probing) {
+      // The queue is empty while the circuit is open (dropQueued), so only a copy larger than
+      // the whole byte budget could be refused after this; it must not become a probe that
+      // never runs (the circuit would stay half-open for good).
+      if (size > this.#opts.maxQueueBytes) return 'memory_budget';
       this.#circuit = 'half-open';
       this.#probeMsg = msg;
     }
-    this.#schedulePump();
-    return ACCEPTED;
+    return { item: msg, size };
   }
 
-  close(graceMs: number): Promise<void> {
-    this.#closing ??= this.#close(graceMs);
-    return this.#closing;
-  }
-
-  async #close(graceMs: number): Promise<void> {
-    this.#state = 'closing';
-    await this.#whenIdle(Math.max(0, graceMs));
-    this.#state = 'closed';
-    const left = this.#queue.drain();
-    const aborted = this.#inFlight.size;
-    for (const c of [...this.#inFlight]) {
-      c.why ??= 'shutdown';
-      c.abort();
-      this.settle(c, abortError(c.why));
-    }
-    if (left.length > 0) {
-      this.#stats.dropped(this.name, 'shutdown', left.length);
-      for (const msg of left) this.#copyFailed(msg, 'shutdown');
-    }
-    if (left.length + aborted > 0) this.#log.warn('mirror-drop', { dest: this.name, reason: 'shutdown', queued: left.length, in_flight: aborted });
-    this.#pool.destroy();
-    this.#stopSweep();
-  }
-
-  #schedulePump(): void {
-    if (this.#pumpScheduled) return;
-    this.#pumpScheduled = true;
-    // Out of offer()'s call (and out of the connections' callbacks): writing copies is not the tee's work.
-    queueMicrotask(() => {
-      this.#pumpScheduled = false;
-      this.#safePump();
-    });
-  }
-
-  /** A throw here would be an uncaught exception in a microtask or callback: contain it. */
-  #safePump(): void {
-    try {
-      this.#pump();
-    } catch (err) {
-      this.#rlog.warn(`pump:${this.name}`, 'mirror-error', { dest: this.name, kind: 'mirror_error', message: errorMessage(err) });
-    }
-  }
-
-  #pump(): void {
-    if (this.#circuit === 'open' && this.#queue.length > 0) this.#dropQueued(null);
-    while (this.#state !== 'closed' && this.#inFlight.size < this.#opts.workers && this.#queue.length > 0) {
+  protected pump(): void {
+    if (this.#circuit === 'open' && this.queueDepth > 0) this.dropQueued('destination_down');
+    while (this.inFlight < this.#opts.workers && this.queueDepth > 0) {
       const conn = this.#pool.acquire();
       if (!conn) break;
-      this.#start(this.#queue.shift()!, conn);
+      const msg = this.take();
+      if (msg === undefined) {
+        this.#pool.release(conn);
+        break;
+      }
+      this.#start(msg, conn);
     }
-    if (this.#queue.length === 0 && this.#inFlight.size === 0) {
-      for (const wake of this.#idleWaiters) wake();
+  }
+
+  protected override discarded(items: readonly RequestMessage[], reason: DropReason): void {
+    const kind = reason === 'shutdown' ? 'shutdown' : this.#openKind;
+    for (const msg of items) this.#copyFailed(msg, kind);
+  }
+
+  /** The base counted what was in flight as `shutdown`: end those exchanges and the pool. */
+  protected override release(): void {
+    this.#stopSweep();
+    for (const c of this.#copies) {
+      c.why = 'shutdown';
+      this.#debugSettled(c, abortError('shutdown'));
+      c.done = true; // what the aborted connection reports next is not counted again
+      c.abort();
+      this.#copyFailed(c.msg, 'shutdown');
     }
+    this.#copies.clear();
+    this.#pool.destroy();
   }
 
   #start(msg: RequestMessage, conn: ShadowConnection): void {
@@ -380,8 +324,9 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
       bytes = shadowWireBytes(msg, this.#dest, this.#opts.preserveHost);
     } catch (err) {
       this.#pool.release(conn);
-      this.#stats.dropped(this.name, 'mirror_error');
-      this.warn('frame', err);
+      if (msg === this.#probeMsg) this.#reopen();
+      this.lost('mirror_error', 1, { message: errorText(err) });
+      this.#copyFailed(msg, 'other');
       return;
     }
     const c = new Copy(this, msg, bytes, started, started + this.#opts.timeoutMs, this.#keep >= 0 ? nowNs() : 0n, this.#keep);
@@ -389,7 +334,7 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
       c.probe = true;
       this.#probeMsg = undefined;
     }
-    this.#inFlight.add(c);
+    this.#copies.add(c);
     this.#sweeper ??= this.#startSweep();
     c.conn = conn;
     conn.send(c, bytes);
@@ -397,7 +342,7 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
 
   /** The stale keep-alive race: send the same bytes once more, on a new connection. */
   retry(c: Copy): boolean {
-    if (this.#state === 'closed' || c.why !== undefined) return false;
+    if (this.isClosed || c.why !== undefined) return false;
     const conn = this.#pool.acquire(true);
     if (!conn) return false;
     c.retried = true;
@@ -421,17 +366,17 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
   /** Aborts the copies past their deadline; one interval per output, only while copies are in flight. */
   #sweep(): void {
     try {
-      if (this.#inFlight.size === 0) return this.#stopSweep();
+      if (this.#copies.size === 0) return this.#stopSweep();
       const now = performance.now();
       const late: Copy[] = [];
-      for (const c of this.#inFlight) if (c.deadline <= now && c.why === undefined) late.push(c);
+      for (const c of this.#copies) if (c.deadline <= now && c.why === undefined) late.push(c);
       for (const c of late) {
         c.why = 'timeout';
         c.abort();
         this.settle(c, abortError('timeout'));
       }
     } catch (err) {
-      this.warn('sweep', err);
+      this.#warn('sweep', err);
     }
   }
 
@@ -440,26 +385,22 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
     if (c.done) return;
     c.done = true;
     c.conn = null;
-    this.#inFlight.delete(c);
+    this.#copies.delete(c);
     this.#debugSettled(c, err);
     try {
       if (err === null) {
-        this.#stats.mirrored(this.name, performance.now() - c.started);
+        this.delivered(1, performance.now() - c.started);
         this.#breakerResult(c, null);
         if (c.keep >= 0) this.#track(c);
-      } else if (c.why === 'shutdown') {
-        this.#stats.dropped(this.name, 'shutdown');
-        this.#copyFailed(c.msg, 'shutdown');
       } else {
         const kind = c.why === 'timeout' ? 'timeout' : classifyError(err);
-        this.#failed(kind, err);
+        this.failed(kind, 1, { message: errorText(err) });
         this.#breakerResult(c, kind);
         this.#copyFailed(c.msg, kind);
       }
     } catch (e) {
-      this.warn('settle', e);
+      this.#warn('settle', e);
     }
-    this.#schedulePump();
   }
 
   /** --verbose: one line per settled copy (status and latency, or why it failed). Keep this call in settle(). */
@@ -482,12 +423,12 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
     try {
       cb(msg, kind);
     } catch (err) {
-      this.warn('copy-failed', err);
+      this.#warn('copy-failed', err);
     }
   }
 
-  warn(key: string, err: unknown): void {
-    this.#rlog.warn(`${key}:${this.name}`, 'mirror-error', { dest: this.name, kind: 'mirror_error', message: errorMessage(err) });
+  #warn(key: string, err: unknown): void {
+    this.rlog.warn(`bug:${key}`, 'mirror-error', { dest: this.name, kind: 'mirror_error', where: key, message: errorText(err) });
   }
 
   #track(c: Copy): void {
@@ -497,7 +438,7 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
       track(c.response(), c.msg);
     } catch (err) {
       // The copy was delivered; a failing consumer is logged, not counted against the shadow.
-      this.#rlog.warn(`track:${this.name}`, 'mirror-error', { dest: this.name, kind: 'track_response', message: errorMessage(err) });
+      this.rlog.warn('track', 'mirror-error', { dest: this.name, kind: 'track_response', message: errorText(err) });
     }
   }
 
@@ -505,14 +446,12 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
   #breakerResult(c: Copy, kind: ErrorKind | null): void {
     const down = kind !== null && DOWN_KINDS.has(kind);
     if (c.probe) {
-      if (down) {
-        this.#backoffMs = Math.min(this.#backoffMs * 2, BREAKER_MAX_MS);
-        this.#open(kind);
-      } else {
+      if (down) this.#reopen(kind);
+      else {
         this.#circuit = 'closed';
         this.#downStreak = 0;
         this.#backoffMs = BREAKER_MIN_MS;
-        this.#log.info('destination-up', { dest: this.name });
+        this.log.info('destination-up', { dest: this.name });
       }
       return;
     }
@@ -521,44 +460,20 @@ class HttpOutputImpl implements HttpOutput, CopyOwner {
     else if (down && ++this.#downStreak >= BREAKER_THRESHOLD) this.#open(kind);
   }
 
+  /** A probe that failed (or could not be sent): open again, for twice as long. */
+  #reopen(kind: ErrorKind | null = null): void {
+    this.#backoffMs = Math.min(this.#backoffMs * 2, BREAKER_MAX_MS);
+    this.#open(kind);
+  }
+
   #open(kind: ErrorKind | null): void {
     this.#circuit = 'open';
     this.#downStreak = 0;
     this.#probeMsg = undefined;
     this.#openUntil = performance.now() + this.#backoffMs;
-    this.#log.warn('destination-down', { dest: this.name, for_ms: this.#backoffMs, kind: kind ?? 'other' });
-    this.#dropQueued(kind);
+    this.#openKind = kind ?? 'connect_refused';
+    this.log.warn('destination-down', { dest: this.name, for_ms: this.#backoffMs, kind: kind ?? 'other' });
+    // Copies accepted but not started: each would only be one more failed connect.
+    this.dropQueued('destination_down');
   }
-
-  /** Copies accepted but not started when the circuit opened: each would only be one more failed connect. */
-  #dropQueued(kind: ErrorKind | null): void {
-    const left = this.#queue.drain();
-    if (left.length === 0) return;
-    this.#stats.dropped(this.name, 'destination_down', left.length);
-    for (const msg of left) this.#copyFailed(msg, kind ?? 'connect_refused');
-  }
-
-  #failed(kind: ErrorKind, err: unknown): void {
-    this.#stats.error(this.name, kind);
-    this.#rlog.warn(`error:${this.name}:${kind}`, 'mirror-error', { dest: this.name, kind, message: errorMessage(err) });
-  }
-
-  /** Resolves when nothing is queued or in flight, or after `ms`, whichever is first. */
-  #whenIdle(ms: number): Promise<void> {
-    if (this.#queue.length === 0 && this.#inFlight.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#idleWaiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#idleWaiters.add(done);
-    });
-  }
-}
-
-function errorMessage(err: unknown): string {
-  const m = err instanceof Error ? err.message : String(err);
-  return m.length > 200 ? m.slice(0, 200) + '…' : m;
 }

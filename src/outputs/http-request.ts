@@ -1,4 +1,4 @@
-import { sameName, type Header, type RequestMessage } from '../core/message.js';
+import { sameName, type RequestMessage } from '../core/message.js';
 import { requestBody, requestHead } from '../http1/serialize.js';
 
 /**
@@ -33,33 +33,6 @@ export function parseDestination(url: string): Destination {
   };
 }
 
-/**
- * Hop-by-hop fields (RFC 9110 §7.6.1) belong to the client→relay connection, not to the
- * shadow's; undici also refuses several of them outright. `Expect` is dropped because we
- * send the whole body at once (undici refuses it too). `Content-Length` is recomputed
- * from the de-chunked body, `Host` is decided by preserveHost.
- */
-const ALWAYS_DROPPED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'transfer-encoding',
-  'upgrade',
-  'trailer',
-  'expect',
-  'content-length',
-  'host',
-]);
-
-export interface ShadowRequest {
-  method: string;
-  path: string;
-  /** Flat [name, value, name, value, …]: keeps order, case and repeated fields. */
-  headers: string[];
-  body: Buffer | null;
-}
-
 export function requestPath(target: string, prefix: string): string {
   if (prefix === '') return target;
   if (target.startsWith('/')) return prefix + target;
@@ -70,40 +43,6 @@ export function requestPath(target: string, prefix: string): string {
   } catch {
     return prefix + '/' + target;
   }
-}
-
-export function buildShadowRequest(msg: RequestMessage, dest: Destination, preserveHost: boolean): ShadowRequest {
-  const src = msg.headers;
-  // Connection may list more hop-by-hop fields (usually it says only keep-alive or close).
-  let listed: Set<string> | undefined;
-  let host: string | undefined;
-  for (let i = 0; i < src.length; i++) {
-    const h = src[i]!;
-    const lower = h.name.toLowerCase();
-    if (lower === 'connection') {
-      for (const token of h.value.split(',')) {
-        const t = token.trim().toLowerCase();
-        if (t !== 'keep-alive' && t !== '') (listed ??= new Set()).add(t); // keep-alive is always dropped
-      }
-    } else if (lower === 'host' && host === undefined) host = h.value;
-  }
-  // undici writes Host first whatever its position here; one Host only (a second one is refused).
-  // Unless preserved, it is the destination's host[:port], the same for every copy.
-  const headers: string[] = ['Host', preserveHost && host !== undefined ? host : dest.host];
-  let hadLength = false;
-  for (let i = 0; i < src.length; i++) {
-    const h = src[i]!;
-    const lower = h.name.toLowerCase();
-    if (ALWAYS_DROPPED.has(lower)) {
-      if (lower === 'content-length' || lower === 'transfer-encoding') hadLength = true;
-      continue;
-    }
-    if (listed !== undefined && listed.has(lower)) continue;
-    headers.push(h.name, h.value);
-  }
-  const body = msg.body.length > 0 || hadLength ? msg.body : null;
-  if (body) headers.push('Content-Length', String(body.length));
-  return { method: msg.method, path: dest.prefix === '' ? msg.target : requestPath(msg.target, dest.prefix), headers, body };
 }
 
 /**
@@ -206,11 +145,4 @@ export function classifyError(err: unknown): ErrorKind {
     e = (e as { cause?: unknown }).cause;
   }
   return 'other';
-}
-
-/** Raw undici header list ([name, value, …] as Buffers) to our Header list. */
-export function headersFromRaw(raw: readonly (Buffer | string)[]): Header[] {
-  const out: Header[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push({ name: String(raw[i]), value: String(raw[i + 1]) });
-  return out;
 }

@@ -89,6 +89,13 @@ export abstract class QueuedOutput<Item> implements Output {
   /** Lets go of the sink once the flush is over (close files, stop processes). */
   protected release(): void | Promise<void> {}
 
+  /**
+   * Queued items that will never reach the sink, just before they are counted dropped for
+   * `reason` (a shutdown's leftovers, dropQueued()): for an output whose owner must hear of
+   * each copy's end (the HTTP output's onCopyFailed). An exception here is logged.
+   */
+  protected discarded(_items: readonly Item[], _reason: DropReason): void {}
+
   get queueDepth(): number {
     return this.#queue.length;
   }
@@ -134,7 +141,7 @@ export abstract class QueuedOutput<Item> implements Output {
     this.#safePump();
     await this.#whenIdle(graceMs);
     this.#state = 'closed';
-    const queued = this.#queue.drain().length;
+    const queued = this.#discard(this.#queue.drain(), 'shutdown');
     const inFlight = this.#inFlight;
     this.#inFlight = 0;
     if (queued + inFlight > 0) {
@@ -190,7 +197,7 @@ export abstract class QueuedOutput<Item> implements Output {
 
   /** Empties the queue, counting what it held as dropped (e.g. a circuit breaker opening, a sink gone). */
   protected dropQueued(reason: DropReason, detail: Record<string, string | number | undefined> = {}): void {
-    const n = this.#queue.drain().length;
+    const n = this.#discard(this.#queue.drain(), reason);
     this.#inFlight += n;
     this.lost(reason, n, detail);
   }
@@ -207,6 +214,18 @@ export abstract class QueuedOutput<Item> implements Output {
     // A settled copy frees room in the sink.
     if (this.#queue.length > 0) this.schedulePump();
     return n;
+  }
+
+  /** Tells the subclass about items leaving the queue unsent; returns how many. */
+  #discard(items: Item[], reason: DropReason): number {
+    if (items.length > 0) {
+      try {
+        this.discarded(items, reason);
+      } catch (err) {
+        this.#bug('discarded', err);
+      }
+    }
+    return items.length;
   }
 
   #safePump(): void {

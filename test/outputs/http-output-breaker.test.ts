@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { createHttpOutput, HTTP_OUTPUT_DEFAULTS, type HttpOutputOptions } from '../../src/outputs/http-output.js';
+import { createHttpOutput } from '../../src/outputs/http-output.js';
 import { FanOut } from '../../src/outputs/fan-out.js';
-import { accounting, closeHttp, deps, rawServer, refusedPort, request, until } from './helpers.js';
+import { accounting, closeHttp, deps, rawServer, refusedPort, request, until, httpOpts as opts } from './helpers.js';
 
 // The circuit breaker of an HTTP destination. No timed assertions: we wait for states, with guards.
 
-const opts = (url: string, more: Partial<HttpOutputOptions> = {}): HttpOutputOptions => ({ ...HTTP_OUTPUT_DEFAULTS, url, ...more });
 const tick = () => new Promise((r) => setTimeout(r, 10));
 
 test('a refused destination opens the circuit: later copies are refused destination_down and counted', async () => {

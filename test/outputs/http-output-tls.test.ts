@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createHttpOutput, HTTP_OUTPUT_DEFAULTS } from '../../src/outputs/http-output.js';
-import { accounting, deps, request } from './helpers.js';
+import { createHttpOutput } from '../../src/outputs/http-output.js';
+import { accounting, deps, httpOpts, request } from './helpers.js';
 
 /** A self-signed cert made now with openssl, or the reason we can't. */
 function selfSigned(): { key: Buffer; cert: Buffer } | string {
@@ -38,8 +38,8 @@ test('https shadow with a self-signed cert: tls errors without skip-verify, deli
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `https://localhost:${(server.address() as AddressInfo).port}`;
   const d = deps();
-  const strict = createHttpOutput({ ...HTTP_OUTPUT_DEFAULTS, url, name: 'strict' }, d);
-  const lax = createHttpOutput({ ...HTTP_OUTPUT_DEFAULTS, url, name: 'lax', skipVerify: true, preserveHost: true }, d);
+  const strict = createHttpOutput(httpOpts(url, { name: 'strict' }), d);
+  const lax = createHttpOutput(httpOpts(url, { name: 'lax', skipVerify: true, preserveHost: true }), d);
   try {
     for (let i = 0; i < 5; i++) {
       strict.offer(request(`/s?i=${i}`));

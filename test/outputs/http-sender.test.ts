@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import type { ErrorKind } from '../../src/outputs/http-request.js';
 import type { RequestMessage, ResponseMessage } from '../../src/core/message.js';
-import { createHttpOutput, HTTP_OUTPUT_DEFAULTS, type HttpOutputOptions } from '../../src/outputs/http-output.js';
+import { createHttpOutput } from '../../src/outputs/http-output.js';
 import { freePort, waitForPort } from '../helpers/net.js';
-import { accounting, deps, rawServer, recordingServer, refusedPort, request, until } from './helpers.js';
+import { accounting, deps, rawServer, recordingServer, refusedPort, request, until, httpOpts as opts } from './helpers.js';
 
 /**
  * The copy sender against real peers on loopback: scripted raw shadows for each response
@@ -17,7 +17,6 @@ import { accounting, deps, rawServer, recordingServer, refusedPort, request, unt
  * keep-alive race, and real servers (Node's http, nginx, Python's http.server).
  */
 
-const opts = (url: string, more: Partial<HttpOutputOptions> = {}): HttpOutputOptions => ({ ...HTTP_OUTPUT_DEFAULTS, url, ...more });
 
 interface Seen {
   conn: number;
@@ -66,7 +65,7 @@ const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
 test('keep-alive: sequential copies reuse one connection; a burst never puts two requests on one socket', async () => {
   const shadow = await scripted(() => OK);
   const d = deps();
-  const out = createHttpOutput(opts(shadow.url, { workers: 4 }), d);
+  const out = createHttpOutput(opts(shadow.url, { workers: 4, warmConnections: 0 }), d);
   try {
     for (let i = 0; i < 20; i++) {
       out.offer(request(`/seq/${i}`));
