@@ -150,7 +150,7 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
         } catch {
           final = undefined;
         }
-        await summaries.final(final);
+        await summaries.final(final, deadline - Date.now());
       }
       reporter?.stop(true);
       await adminSurface?.close();

@@ -65,8 +65,8 @@ function withSamples(r: CompareReport, keep: number): CompareReport {
 }
 
 export interface SummaryPublisher {
-  /** At exit: publishes the final report, then closes the connection (bounded). */
-  final(report: CompareReport | undefined): Promise<void>;
+  /** At exit: publishes the final report, then closes the connection, within `budgetMs` (at least 1 s). */
+  final(report: CompareReport | undefined, budgetMs: number): Promise<void>;
 }
 
 /**
@@ -113,11 +113,12 @@ export function startSummaryPublisher(pub: NatsPublisher, report: () => CompareR
   }, intervalMs);
   timer.unref();
   return {
-    async final(r) {
+    async final(r, budgetMs) {
       clearInterval(timer);
-      await withTimeout(publish(r), pub.settings.timeoutMs);
+      const until = Date.now() + Math.max(1000, budgetMs);
+      await withTimeout(publish(r), Math.min(pub.settings.timeoutMs, until - Date.now()));
       const nc = pub.nc;
-      if (nc) await withTimeout(nc.close().catch(() => {}), 2000);
+      if (nc) await withTimeout(nc.close().catch(() => {}), Math.max(200, Math.min(2000, until - Date.now())));
     },
   };
 }

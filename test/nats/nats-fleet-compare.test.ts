@@ -148,6 +148,10 @@ describe('fleet view of comparisons over NATS', { skip, timeout: 180_000 }, () =
     } finally {
       await shadow.close();
     }
+    // nats-export writes the records only: a summary is not a .gor record.
+    const exp = await runCli(['nats-export', '--nats', broker.urls, path.join(dir, 'all.gor')]);
+    assert.equal(exp.code, 0, exp.output);
+    assert.match(exp.output, new RegExp(`at=nats-export-done .*records=${2 * requests().length} .*summaries=([2-9]|\\d\\d)`));
   });
 
   test('bad input: a missing stream or a report file of another kind names the flag (exit 2)', async () => {
