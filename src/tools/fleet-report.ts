@@ -140,10 +140,20 @@ export async function runFleetReport(argv: string[], io: { stdout: (t: string) =
 
 async function render(fleet: FleetReport, file: string): Promise<string> {
   if (!/\.html?$/i.test(file)) return JSON.stringify(fleet, null, 2) + '\n';
-  const { renderReportHtml, escapeHtml } = await import('../compare/report-html.js');
-  const rows = fleet.instances.map((i) => `<tr><td>${escapeHtml(i.instance)}</td><td class="num">${i.compared}</td><td>${escapeHtml(i.updated)}</td></tr>`).join('');
-  return renderReportHtml(fleet, {
-    title: `traffic-duplicator: fleet comparison (${fleet.instances.length} instances)`,
-    headerHtml: `<h2>Instances</h2><table data-instances><tr><th>instance</th><th>compared</th><th>updated</th></tr>${rows}</table><p class="meta">Counts are added; latency percentiles are the count-weighted mean of the instances' (see docs/fleet.md).${fleet.merge.inexact_endpoints ? ` ${fleet.merge.inexact_endpoints} endpoint report(s) changed verdict in the merge: their "different" is a lower bound.` : ''}</p>`,
-  });
+  // compare's own markup (renderComparisonHtml, REPORT_CSS) under a header that lists the instances.
+  const { renderComparisonHtml, escapeHtml, REPORT_CSS } = await import('../compare/report-html.js');
+  const title = `traffic-duplicator: fleet comparison (${fleet.instances.length} instances)`;
+  const rows = fleet.instances.map((i) => `<tr><td>${escapeHtml(i.instance)}</td><td class="num">${i.compared}</td><td>${escapeHtml(i.started)}</td><td>${escapeHtml(i.updated)}</td></tr>`).join('');
+  const inexact = fleet.merge.inexact_endpoints
+    ? ` In ${fleet.merge.inexact_endpoints} case(s) the merge changed an instance's verdict: that endpoint's "different" is a lower bound.`
+    : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)}</title><style>${REPORT_CSS}</style></head><body>
+<h1>${escapeHtml(title)}</h1>
+<table data-instances><tr><th>instance</th><th>compared</th><th>started</th><th>updated</th></tr>${rows}</table>
+<p class="meta">Counts are added and verdicts recomputed from them; latency percentiles are the count-weighted mean of the instances' (docs/fleet.md).${inexact}</p>
+${renderComparisonHtml(fleet)}
+</body></html>
+`;
 }
