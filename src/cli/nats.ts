@@ -70,6 +70,24 @@ export async function runNatsToolCli(tool: 'nats-export' | 'nats-import', argv: 
   }
 }
 
+/** `traffic-duplicator report --input-nats ...`: the fleet's comparison report (tools/fleet-report.ts). */
+export async function runFleetReportCli(argv: string[], io: { stdout: (t: string) => void; stderr: (t: string) => void }): Promise<number> {
+  const { runFleetReport, FLEET_REPORT_HELP } = await import('../tools/fleet-report.js');
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout(FLEET_REPORT_HELP);
+    return 0;
+  }
+  try {
+    return await runFleetReport(argv, io, createLogger());
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(formatUsageError(err) + '\n');
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+}
+
 /** Copies the outputs were offered and have not settled yet (mirrored, dropped or failed). */
 function outputsOutstanding(engine: MirrorEngine): number {
   let n = 0;

@@ -12,7 +12,7 @@ import { runNatsReplay } from '../modes/nats-replay.js';
 import { runPassthrough } from '../modes/passthrough.js';
 import { NO_MIRROR } from '../modes/mirror.js';
 import { splitGrace } from '../modes/shutdown.js';
-import { openNats, runNatsToolCli, type OpenedNats } from './nats.js';
+import { openNats, runFleetReportCli, runNatsToolCli, type OpenedNats } from './nats.js';
 
 export type Entry = 'traffic-duplicator' | 'start-traffic-duplicator';
 
@@ -39,6 +39,7 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
   const stderr = deps.stderr ?? ((t: string) => void process.stderr.write(t));
 
   if (entry === 'traffic-duplicator' && (argv[0] === 'nats-export' || argv[0] === 'nats-import')) return runNatsToolCli(argv[0], argv.slice(1), { stdout, stderr });
+  if (entry === 'traffic-duplicator' && argv[0] === 'report') return runFleetReportCli(argv.slice(1), { stdout, stderr });
 
   let config: Config;
   let log: Logger;

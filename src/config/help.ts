@@ -79,9 +79,10 @@ Environment:
   }
   parts.push(
     [
-      'Tools (NATS JetStream log <-> .gor files; each has --help):',
+      'Tools (NATS JetStream log <-> .gor files, the fleet comparison report; each has --help):',
       '  traffic-duplicator nats-export --nats URL [--stream traffic] [--start all|SEQ|TIME|AGO] [--end SEQ] FILE.gor',
       '  traffic-duplicator nats-import --nats URL [--stream traffic] [--subject traffic.import] [--create] FILE...',
+      '  traffic-duplicator report --input-nats URL [--input-nats-stream traffic] [--compare-report FILE.json|.html]',
     ].join('\n'),
   );
   const unsupported = UNSUPPORTED.flatMap((u) => u.names.map((n) => `--${n}`)).join(', ');

@@ -18,6 +18,7 @@ import type { AdminSurface } from '../admin/index.js';
 import type { Comparison } from '../compare/index.js';
 import type { CompareWiring } from '../compare/wiring.js';
 import type { NatsPublisher } from '../outputs/nats-output.js';
+import { startSummaryPublisher, type SummaryPublisher } from '../nats/compare-summary.js';
 
 /**
  * Everything that can reject the configuration, done before anything starts (so bad
@@ -119,6 +120,9 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   stats.gauge(PROCESS, 'memory.external_mb', () => mb(process.memoryUsage().external));
   const reporter = outputs.length > 0 ? startStatsReporter(stats, log, config.statsIntervalMs) : undefined;
   compare?.startReporting(config.statsIntervalMs);
+  // The fleet view: with --output-nats too, the report goes to the stream as well (docs/fleet.md).
+  const summaries: SummaryPublisher | undefined =
+    compare && deps.natsPublisher ? startSummaryPublisher(deps.natsPublisher, () => compare.comparison.report(), config.statsIntervalMs, log) : undefined;
   let closed = false;
   // The admin surface reads compare's report(), counts() and reset(); without --compare, counters only.
   const adminSurface: AdminSurface | undefined = admin?.startAdmin({ config, stats, gates, comparison: compare?.comparison, log });
@@ -139,6 +143,15 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
       await fanOut.close(Math.max(0, deadline - Date.now()));
       // After the outputs: the answers they still received are compared before the final report.
       compare?.close();
+      if (summaries) {
+        let final;
+        try {
+          final = compare!.comparison.report();
+        } catch {
+          final = undefined;
+        }
+        await summaries.final(final, deadline - Date.now());
+      }
       reporter?.stop(true);
       await adminSurface?.close();
     },

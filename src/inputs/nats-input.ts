@@ -20,6 +20,7 @@ import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
 import { TAP, type Stats } from '../telemetry/stats.js';
 import { classifyConnectError, authUsageError, connectionOptions, describeServers, loadNats, watchStatus, type NatsConnection } from '../nats/connect.js';
 import { recordFromMessage } from '../nats/records.js';
+import { isNotARecord } from '../nats/compare-summary.js';
 import type { NatsInputSettings, NatsStartPoint } from '../nats/settings.js';
 
 type JsMsg = import('@nats-io/jetstream').JsMsg;
@@ -48,6 +49,8 @@ export interface NatsInputResult {
   skipped: number;
   /** Records the broker had delivered before (to a replayer that died or was too slow). */
   redelivered: number;
+  /** Comparison summaries (Td-Kind header) met and skipped, part of `skipped`. */
+  summaries: number;
 }
 
 export interface NatsInput {
@@ -182,7 +185,7 @@ class NatsReplay implements NatsInput {
   }
 
   async run(): Promise<NatsInputResult> {
-    const total: NatsInputResult = { records: 0, requests: 0, skipped: 0, redelivered: 0 };
+    const total: NatsInputResult = { records: 0, requests: 0, skipped: 0, redelivered: 0, summaries: 0 };
     let batch = this.#initialBatch();
     let reachedEnd = false;
     try {
@@ -334,6 +337,12 @@ class NatsReplay implements NatsInput {
 
   /** Paces, parses and emits one record. */
   async #replayOne(m: JsMsg, total: NatsInputResult): Promise<'ok' | 'stopped'> {
+    // A comparison summary (nats/compare-summary.ts) shares the stream: never a copy to send.
+    if (isNotARecord((name) => m.headers?.get(name) ?? '')) {
+      total.skipped++;
+      total.summaries++;
+      return 'ok';
+    }
     const parsed = recordFromMessage((name) => m.headers?.get(name) ?? '', m.data);
     if (!parsed.ok) {
       total.skipped++;

@@ -62,6 +62,12 @@ export interface NatsPublisher {
   onConnected?: () => void;
   /** Closes a connection that is still being attempted. */
   abort(): void;
+  /**
+   * Set by the compare-summary publisher (nats/compare-summary.ts): the output leaves the
+   * connection open at close, for the final summary taken after the outputs closed; that
+   * publisher closes it.
+   */
+  holdConnection?: boolean;
 }
 
 /** The subjects a new stream is created with: `traffic.web-1` → `traffic.>`. */
@@ -368,7 +374,7 @@ class NatsOutput implements Output {
     if (left.length > 0) this.#deps.log.warn('nats-output-drop', { dest: this.name, reason: 'shutdown', count: left.length });
     // Bounded: closing flushes, which never ends while the broker is unreachable.
     const nc = this.#pub.nc;
-    if (nc) {
+    if (nc && !this.#pub.holdConnection) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([nc.close().catch(() => {}), new Promise((r) => (timer = setTimeout(r, 2000)))]);
       clearTimeout(timer);

@@ -14,6 +14,7 @@ import { parseNatsServers, parseStartPoint, checkName, redact } from '../config/
 import { ValueError } from '../config/values.js';
 import { authUsageError, classifyConnectError, connectionOptions, describeServers, loadNats, type NatsConnection } from '../nats/connect.js';
 import { messageId, recordFromMessage, recordHeaders } from '../nats/records.js';
+import { isNotARecord } from '../nats/compare-summary.js';
 import type { NatsAuthFiles, NatsConnectionSettings, NatsStartPoint } from '../nats/settings.js';
 import { streamSubjectsFor } from '../outputs/nats-output.js';
 
@@ -132,7 +133,7 @@ async function exportStream(args: ToolArgs, nc: NatsConnection, js: Awaited<Retu
     gz.pipe(file);
     out = gz;
   }
-  const totals = { records: 0, unsafe: 0, malformed: 0 };
+  const totals = { records: 0, unsafe: 0, malformed: 0, summaries: 0 };
   if (info.state.messages > 0 && end >= info.state.first_seq) {
     const start = args.start;
     const opts =
@@ -156,7 +157,9 @@ async function exportStream(args: ToolArgs, nc: NatsConnection, js: Awaited<Retu
           break;
         }
         const parsed = recordFromMessage((h) => m.headers?.get(h) ?? '', m.data);
-        if (!parsed.ok) {
+        if (isNotARecord((h) => m.headers?.get(h) ?? '')) {
+          totals.summaries++; // a comparison summary: not a .gor record
+        } else if (!parsed.ok) {
           totals.malformed++;
           log.warn('nats-export-skip', { seq: m.seq, error: parsed.error });
         } else {
