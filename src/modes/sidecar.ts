@@ -1,7 +1,8 @@
 import type { Logger } from '../telemetry/logger.js';
-import { RelayServer, type ListenAddress } from '../relay/relay-server.js';
-import { describeUpstream, type Upstream } from '../relay/upstream.js';
-import type { Mirror } from './mirror.js';
+import type { ListenAddress, Upstream } from '../core/addresses.js';
+import type { Mirror } from '../core/mirror.js';
+import { RelayServer } from '../relay/relay-server.js';
+import { describeUpstream } from '../relay/upstream.js';
 import { onStopSignal, splitGrace } from './shutdown.js';
 
 export interface SidecarOptions {

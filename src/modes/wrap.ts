@@ -3,7 +3,7 @@ import { ChildApp, type ExitInfo } from '../supervise/child-app.js';
 import { replacePortInArgv } from '../supervise/argv-port.js';
 import { pickFreePort } from '../supervise/ports.js';
 import { RelayServer } from '../relay/relay-server.js';
-import type { Mirror } from './mirror.js';
+import type { Mirror } from '../core/mirror.js';
 import { onStopSignal, splitGrace } from './shutdown.js';
 
 export interface WrapOptions {

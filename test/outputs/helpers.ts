@@ -125,7 +125,8 @@ export function accounting(stats: Stats, dest: string) {
 export function flagDefaults(): Config {
   const cfg = baseConfig();
   applyDefaults(cfg);
-  return cfg;
+  // Outputs read only the settings every mode shares; replay is the mode without a relay.
+  return { ...cfg, mode: 'replay' };
 }
 
 /** A file output's options as the engine builds them from the flag defaults, with `more` on top. */
