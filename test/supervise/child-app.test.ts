@@ -7,6 +7,9 @@ import { fakeControl } from '../helpers/fake-app.js';
 import { memoryLog } from '../helpers/log.js';
 import { settle } from '../helpers/fake-clock.js';
 
+// Each ChildApp adds one process 'exit' hook (to take its group with it); this file makes a dozen.
+process.setMaxListeners(40);
+
 test('spawns the command in its own process group, with the env it is given', () => {
   const fake = fakeControl();
   const app = new ChildApp({ ...fake.appOptions(['bundle', 'exec', 'puma', '-p', '4001']), env: { PORT: '4001' } });
