@@ -7,7 +7,7 @@ import { run, type Modes } from '../../src/cli/run.js';
 import { NO_MIRROR } from '../../src/core/mirror.js';
 import type { MirrorEngine } from '../../src/engine/mirror-engine.js';
 import { Stats } from '../../src/telemetry/stats.js';
-import { memoryLog } from '../helpers/log.js';
+import { createMemoryLogger as memoryLog } from '../../src/telemetry/logger.js';
 
 interface Call {
   mode: keyof Modes;

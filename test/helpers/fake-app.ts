@@ -5,7 +5,7 @@ import type { ControlDeps, Relay } from '../../src/modes/control.js';
 import type { RelayServerOptions } from '../../src/relay/relay-server.js';
 import type { AddressInfo } from 'node:net';
 import { FakeClock } from './fake-clock.js';
-import { memoryLog } from './log.js';
+import { createMemoryLogger as memoryLog } from '../../src/telemetry/logger.js';
 
 /**
  * Fakes for the control plane's unit tests: a spawned app that is only an EventEmitter with

@@ -5,7 +5,7 @@ import { runSidecar } from '../../src/modes/sidecar.js';
 import { splitGrace } from '../../src/modes/shutdown.js';
 import { fakeControl, type FakeControlOptions } from '../helpers/fake-app.js';
 import { settle } from '../helpers/fake-clock.js';
-import { memoryLog } from '../helpers/log.js';
+import { createMemoryLogger as memoryLog } from '../../src/telemetry/logger.js';
 
 function sidecar(options: FakeControlOptions = {}) {
   const fake = fakeControl(options);

@@ -8,7 +8,7 @@ import { splitGrace } from '../../src/modes/shutdown.js';
 import type { Mirror } from '../../src/core/mirror.js';
 import { fakeControl, type FakeControl, type FakeControlOptions } from '../helpers/fake-app.js';
 import { settle } from '../helpers/fake-clock.js';
-import { memoryLog } from '../helpers/log.js';
+import { createMemoryLogger as memoryLog } from '../../src/telemetry/logger.js';
 
 process.setMaxListeners(40); // one process 'exit' hook per ChildApp
 

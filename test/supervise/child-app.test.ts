@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChildApp } from '../../src/supervise/child-app.js';
 import { fakeControl } from '../helpers/fake-app.js';
-import { memoryLog } from '../helpers/log.js';
+import { createMemoryLogger as memoryLog } from '../../src/telemetry/logger.js';
 import { settle } from '../helpers/fake-clock.js';
 
 // Each ChildApp adds one process 'exit' hook (to take its group with it); this file makes a dozen.
