@@ -65,6 +65,8 @@ export interface RecordingShadowOptions {
 export interface RecordingShadow {
   url: string;
   port: number;
+  /** The node:http server, for tests that tune it (e.g. keepAliveTimeout). */
+  server: http.Server;
   /** What it received, in order of completion (empty with `record: false`). */
   received: RecordedRequest[];
   /** Requests, body bytes and connections received, always counted. */
@@ -112,6 +114,7 @@ export async function startRecordingShadow(opts: RecordingShadowOptions = {}): P
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    server,
     received,
     counts,
     close: () =>

@@ -76,7 +76,7 @@ export async function startWrapper(opts: LaunchOptions): Promise<Duplicator> {
     port,
     logs: () => proc.output(),
     stop: (guardMs) => stopProc(proc, guardMs),
-    stats: () => new Map([...sumStatsLines(proc.output().split('\n'))].map(([dest, t]) => [dest, t.counts])),
+    stats: () => parseStatsLines(proc.output()),
   };
   const waitFor = opts.waitFor === undefined ? /at=listening/ : opts.waitFor;
   if (!waitFor) return dup;
@@ -110,6 +110,11 @@ export function startSidecar(opts: {
     shellPrefix: opts.shellPrefix,
     env: opts.env,
   });
+}
+
+/** Counters summed over the `at=stats` lines of a log (telemetry's sumStatsLines): dest → counter name → total. */
+export function parseStatsLines(logs: string): Map<string, Map<string, number>> {
+  return new Map([...sumStatsLines(logs.split('\n'))].map(([dest, t]) => [dest, t.counts]));
 }
 
 /** SIGTERM, wait for the exit (SIGKILL after `guardMs`), return the exit and the whole log. */
