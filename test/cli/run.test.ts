@@ -2,6 +2,7 @@
 // bad input exits 2 before any mode (or the engine) is started. The modes are replaced by
 // recorders (their own tests are in test/modes/), the engine by a stub.
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { run, type Modes } from '../../src/cli/run.js';
 import { NO_MIRROR } from '../../src/core/mirror.js';
@@ -41,22 +42,21 @@ async function runWith(argv: string[], env: NodeJS.ProcessEnv, entry: 'traffic-d
   return { ...r, status, out, err, names: r.calls.map((c) => c.mode) };
 }
 
-test('wrap: `-- CMD` runs the app with $PORT as the public port; the engine starts only once the app is up', async () => {
+test('wrap: `-- CMD` runs the app with $PORT as the public port; the engine is built before the app starts', async () => {
   const r = await runWith(['--output-null', '--', 'node', 'app.js'], { PORT: '5000' });
   assert.equal(r.status, 11);
-  assert.deepEqual(r.names, ['runWrapped']);
-  const [options] = r.calls[0]!.args as [Parameters<Modes['runWrapped']>[0]];
+  assert.deepEqual(r.names, ['startMirror', 'runWrapped']);
+  const [options] = r.calls[1]!.args as [Parameters<Modes['runWrapped']>[0]];
   assert.deepEqual(options.command, ['node', 'app.js']);
   assert.equal(options.publicPort, 5000);
   assert.equal(options.publicHost, '::');
-  assert.equal(options.createMirror(), r.engine, 'createMirror starts the engine');
-  assert.deepEqual(r.calls.map((c) => c.mode), ['runWrapped', 'startMirror']);
+  assert.equal(options.mirror, r.engine);
 });
 
 test('start-traffic-duplicator: every argument is the app command', async () => {
   const r = await runWith(['bundle', 'exec', 'puma', '-p', '5000'], { PORT: '5000' }, 'start-traffic-duplicator');
-  assert.deepEqual(r.names, ['runWrapped']);
-  assert.deepEqual((r.calls[0]!.args[0] as { command: string[] }).command, ['bundle', 'exec', 'puma', '-p', '5000']);
+  assert.deepEqual(r.names, ['startMirror', 'runWrapped']);
+  assert.deepEqual((r.calls[1]!.args[0] as { command: string[] }).command, ['bundle', 'exec', 'puma', '-p', '5000']);
 });
 
 test('the kill switch with an app command: passthrough, no engine', async () => {
@@ -81,11 +81,12 @@ test('sidecar: --upstream and --listen; mirroring through the engine, or nothing
 });
 
 test('replay: --input-file feeds the engine', async () => {
-  const r = await runWith(['--input-file', 'requests.gor|200%', '--output-null'], {});
+  const capture = fileURLToPath(new URL('../fixtures/gor/capture-v0.10.1.gor', import.meta.url));
+  const r = await runWith(['--input-file', `${capture}|200%`, '--output-null'], {});
   assert.equal(r.status, 13);
   assert.deepEqual(r.names, ['startMirror', 'runReplay']);
   const options = r.calls[1]!.args[0] as Parameters<Modes['runReplay']>[0];
-  assert.deepEqual(options.input.files, [{ pattern: 'requests.gor', speedPercent: 200 }]);
+  assert.deepEqual(options.input.files, [{ pattern: capture, speedPercent: 200 }]);
   assert.equal(options.mirror, r.engine);
   assert.equal(options.stats, r.engine.stats);
 });

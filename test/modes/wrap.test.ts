@@ -15,7 +15,7 @@ process.setMaxListeners(40); // one process 'exit' hook per ChildApp
 function wrap(fakeOptions: FakeControlOptions = {}, options: Partial<WrapOptions> = {}) {
   const fake = fakeControl(fakeOptions);
   const log = memoryLog();
-  const mirrors: Mirror[] = [];
+  const mirror = recordingMirror(fake);
   let status: number | undefined;
   const done = runWrapped({
     command: ['node', 'app.js', '--port', '5000'],
@@ -24,15 +24,11 @@ function wrap(fakeOptions: FakeControlOptions = {}, options: Partial<WrapOptions
     env: { PORT: '5000', KEEP: 'me' },
     log,
     shutdownGraceMs: 25_000,
-    createMirror: () => {
-      const mirror = recordingMirror(fake);
-      mirrors.push(mirror);
-      return mirror;
-    },
+    mirror,
     control: fake.deps,
     ...options,
   }).then((s) => (status = s));
-  return { fake, log, mirrors, done, status: () => status };
+  return { fake, log, done, status: () => status };
 }
 
 function recordingMirror(fake: FakeControl): Mirror {
@@ -45,14 +41,13 @@ function recordingMirror(fake: FakeControl): Mirror {
 
 const signal = (fake: FakeControl, sig: NodeJS.Signals) => fake.signals.emit(sig, sig);
 
-test('boot: the app gets a private port (argv and $PORT), then the mirror, then the public port', async () => {
+test('boot: the app gets a private port (argv and $PORT), then the public port once it listens', async () => {
   const w = wrap({ privatePort: 40001 });
   await settle();
   const child = w.fake.children[0]!;
   assert.deepEqual([child.file, ...child.args], ['node', 'app.js', '--port', '40001']);
   assert.equal(child.spawnOptions.env?.PORT, '40001');
   assert.equal(child.spawnOptions.env?.KEEP, 'me');
-  assert.equal(w.mirrors.length, 1);
   const relay = w.fake.relays[0]!;
   assert.deepEqual(relay.options.listen, { host: '::', port: 5000 });
   assert.deepEqual(relay.options.upstream, { kind: 'tcp', host: '127.0.0.1', port: 40001 });
@@ -131,14 +126,14 @@ test('the app exits by itself: drop the relay, flush the mirror, exit with its s
   assert.equal(w.fake.signals.listenerCount('SIGTERM'), 0);
 });
 
-test('a signal before the app is ready: the app is stopped, no mirror and no public port', async () => {
+test('a signal before the app is ready: the app is stopped, the mirror closed, no public port', async () => {
   const w = wrap({ listening: false });
   await settle();
   signal(w.fake, 'SIGTERM');
   await w.fake.clock.advance(1000);
   assert.equal(await w.done, 143);
-  assert.equal(w.mirrors.length, 0);
   assert.equal(w.fake.relays.length, 0);
+  assert.deepEqual(w.fake.events.slice(1), ['app SIGTERM', `mirror close ${splitGrace(25_000).flushMs}`]);
 });
 
 test('the public port is taken: the app is stopped, the mirror closed, exit 1 with a hint', async () => {
