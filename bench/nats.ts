@@ -19,6 +19,7 @@ import { cpuSeconds, peakRssMb } from './proc-stats.js';
 import { ensureTools } from './tools.js';
 import { startNatsCluster } from '../test/helpers/nats-cluster.js';
 import { encodeRecord } from '../src/gor/codec.js';
+import { sumStatsLines } from '../src/telemetry/stats-line.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.join(HERE, '../dist/cli/main.js');
@@ -36,11 +37,12 @@ interface Row {
   drops: string;
 }
 
+/** Counters summed over the stats lines of the destinations whose name starts with `destPrefix`. */
 function statsCounts(lines: string[], destPrefix: string): Record<string, number> {
   const t: Record<string, number> = {};
-  for (const l of lines) {
-    if (!l.includes(' at=stats ') || !new RegExp(`dest=${destPrefix}`).test(l)) continue;
-    for (const m of l.matchAll(/\bcount#([\w.]+)=(\d+)/g)) t[m[1]!] = (t[m[1]!] ?? 0) + Number(m[2]);
+  for (const [dest, totals] of sumStatsLines(lines)) {
+    if (!dest.startsWith(destPrefix)) continue;
+    for (const [k, v] of totals.counts) t[k] = (t[k] ?? 0) + v;
   }
   return t;
 }
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
       const cpu = cpuSeconds(td.pid) - cpu0;
       const rss = peakRssMb(td.pid);
       await td.stop(30_000);
-      const t = c.dest ? statsCounts(lines, c.dest.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : {};
+      const t = c.dest ? statsCounts(lines, c.dest) : {};
       const drops = Object.entries(t).filter(([k]) => k.startsWith('dropped.') || k.startsWith('errors.')).map(([k, v]) => `${k}=${v}`).join(' ') || '0';
       rows.push({
         name: c.name,

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 
 /**
  * Child processes of the bench. Each one leads its own process group (detached), so
@@ -86,31 +85,7 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...live].map((c) => c.stop(2000)));
 }
 
-/** A free loopback port (bound then released: fine on a quiet bench host). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once something accepts TCP connections on the port. */
-export async function waitForPort(port: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listening on 127.0.0.1:${port} after ${ms} ms`);
-    await sleep(50);
-  }
-}
+// Ports and waiting come from the test kit (one copy for tests, bench and demo).
+export { freePort, waitForPort } from '../test/helpers/net.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

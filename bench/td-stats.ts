@@ -1,22 +1,10 @@
 /**
- * Our proxy's l2met stats lines, e.g.
- *   source=traffic-duplicator at=stats dest=http://127.0.0.1:9001 count#seen=12 count#mirrored=12
- *   count#dropped.queue_full=3 count#errors.timeout=1 sample#queue_depth=0
- * count# values are deltas since the previous line, so cumulative totals are their sums.
+ * Our proxy's l2met stats lines, read with telemetry's parseStatsLine. count# values are
+ * deltas since the previous line, so cumulative totals are their sums.
  */
-export interface StatsLine {
-  dest: string;
-  counts: Record<string, number>;
-}
+import type { StatsLine } from '../src/telemetry/stats-line.js';
 
-export function parseStatsLine(line: string): StatsLine | undefined {
-  if (!line.includes('at=stats')) return undefined;
-  const dest = line.match(/\bdest=(\S+)/)?.[1];
-  if (!dest) return undefined;
-  const counts: Record<string, number> = {};
-  for (const m of line.matchAll(/\bcount#([\w.]+)=(\d+)/g)) counts[m[1]!] = Number(m[2]);
-  return { dest, counts };
-}
+export { parseStatsLine } from '../src/telemetry/stats-line.js';
 
 export class TdCounters {
   readonly #totals = new Map<string, Record<string, number>>();
@@ -24,7 +12,7 @@ export class TdCounters {
 
   add(s: StatsLine): void {
     const t = this.#totals.get(s.dest) ?? {};
-    for (const [k, v] of Object.entries(s.counts)) t[k] = (t[k] ?? 0) + v;
+    for (const [k, v] of s.counts) t[k] = (t[k] ?? 0) + v;
     this.#totals.set(s.dest, t);
     this.#lines++;
   }

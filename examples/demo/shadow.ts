@@ -1,8 +1,6 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createHash } from 'node:crypto';
+import { startRecordingShadow } from '../../test/helpers/net.js';
 
-export const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+export { sha256 } from '../../test/helpers/net.js';
 
 export interface ReceivedCopy {
   method: string;
@@ -21,47 +19,18 @@ export interface Shadow {
 }
 
 /**
- * A shadow deployment for the demo: records every copy it receives (method, target,
- * sha256 of the body) and answers after `delayMs(url)` milliseconds.
+ * A shadow deployment for the demo: the test kit's recording shadow (method, target, sha256
+ * of the body of every copy), answering `<label> ok` after `delayMs(url)` milliseconds.
  */
 export async function startShadow(label: string, delayMs: (url: string) => number): Promise<Shadow> {
-  const received: ReceivedCopy[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', () => {});
-    res.on('error', () => {});
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const url = req.url ?? '';
-      received.push({ method: req.method ?? '', url, host: req.headers.host ?? '', bodyBytes: body.length, bodySha256: sha256(body) });
-      const answer = () => {
-        timers.delete(timer);
-        if (!res.destroyed) res.writeHead(200, { 'content-type': 'text/plain' }).end(`${label} ok\n`);
-      };
-      const timer = setTimeout(answer, Math.max(0, delayMs(url)));
-      timers.add(timer);
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const shadow = await startRecordingShadow({ delayMs: (url) => Math.max(0, delayMs(url)), body: `${label} ok\n` });
   return {
     label,
-    url: `http://127.0.0.1:${port}`,
-    port,
-    received,
-    close() {
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+    url: shadow.url,
+    port: shadow.port,
+    get received() {
+      return shadow.received.map((r) => ({ method: r.method, url: r.url, host: r.headers.host ?? '', bodyBytes: r.bodyLength, bodySha256: r.bodySha }));
     },
+    close: () => shadow.close(),
   };
 }

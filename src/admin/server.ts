@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type net from 'node:net';
-import type { ListenAddress } from '../config/index.js';
+import type { ListenAddress } from '../core/addresses.js';
 import { MAX_ADMIN_BODY_BYTES, type AdminRequest, type AdminRouter } from './router.js';
 
 /**

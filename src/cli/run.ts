@@ -10,7 +10,7 @@ import { runSidecar } from '../modes/sidecar.js';
 import { runReplay } from '../modes/replay.js';
 import { runNatsReplay } from '../modes/nats-replay.js';
 import { runPassthrough } from '../modes/passthrough.js';
-import { NO_MIRROR } from '../modes/mirror.js';
+import { NO_MIRROR } from '../core/mirror.js';
 import { splitGrace } from '../modes/shutdown.js';
 import { openNats, runFleetReportCli, runNatsToolCli, type OpenedNats } from './nats.js';
 
@@ -30,13 +30,29 @@ export interface RunDeps {
   env?: NodeJS.ProcessEnv;
   stdout?: (text: string) => void;
   stderr?: (text: string) => void;
+  /** Where log lines go (default: stderr). */
+  log?: Logger;
+  /** The modes and the engine, replaced by tests of the mode selection. */
+  modes?: Partial<Modes>;
 }
+
+/** What run() dispatches to: one entry per mode, and the mirroring engine. */
+export interface Modes {
+  runWrapped: typeof runWrapped;
+  runSidecar: typeof runSidecar;
+  runReplay: typeof runReplay;
+  runPassthrough: typeof runPassthrough;
+  startMirror: typeof startMirror;
+}
+
+const REAL_MODES: Modes = { runWrapped, runSidecar, runReplay, runPassthrough, startMirror };
 
 /** Parses, validates, and runs the chosen mode. Resolves with the process exit status. */
 export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Promise<number> {
   const env = deps.env ?? process.env;
   const stdout = deps.stdout ?? ((t: string) => void process.stdout.write(t));
   const stderr = deps.stderr ?? ((t: string) => void process.stderr.write(t));
+  const modes: Modes = { ...REAL_MODES, ...deps.modes };
 
   if (entry === 'traffic-duplicator' && (argv[0] === 'nats-export' || argv[0] === 'nats-import')) return runNatsToolCli(argv[0], argv.slice(1), { stdout, stderr });
   if (entry === 'traffic-duplicator' && argv[0] === 'report') return runFleetReportCli(argv.slice(1), { stdout, stderr });
@@ -61,11 +77,11 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
     config = invocation.config;
     // Lazy parts (--compare's engine) are loaded only when configured.
     const plan = await loadOptionalParts(planMirror(config));
-    if (config.listen) checkNoSelfLoop(config.listen, config.httpOutputs);
+    if (config.mode === 'wrap' || config.mode === 'sidecar') checkNoSelfLoop(config.listen, config.httpOutputs);
     // A missing file or a glob that matches nothing is known now, not after `at=mirroring`.
     for (const f of config.inputFiles) await expandFilePattern(f.pattern);
 
-    log = createLogger({ quiet: config.quiet });
+    log = deps.log ?? createLogger({ quiet: config.quiet });
     for (const note of config.notes) log.info('note', { msg: note });
     for (const i of config.ignoredFlags) log.info('flag-ignored', { flag: i.flag, from: i.source, why: i.why });
     // Built before the app boots (wrap mode), so an output that cannot be built stops us
@@ -73,7 +89,7 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
     const mirrorOn = config.enabled || config.mode === 'replay';
     // NATS is reached (stream checked, consumer found) before anything is spawned or bound.
     if (mirrorOn) nats = await openNats(config, log, env);
-    if (mirrorOn) engine = startMirror(plan, { log, natsPublisher: nats.publisher });
+    if (mirrorOn) engine = modes.startMirror(plan, { log, natsPublisher: nats.publisher });
   } catch (err) {
     if (err instanceof UsageError) {
       stderr(formatUsageError(err) + '\n');
@@ -83,7 +99,6 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
   }
 
   if (config.exitAfterMs !== undefined) scheduleExitAfter(config.exitAfterMs, log);
-  if (!config.enabled && config.mode === 'wrap') return runPassthrough(config.command, env, log, config.shutdownGraceMs);
   if (engine) {
     if (engine.outputCount === 0 && config.mode !== 'replay') {
       log.warn('no-outputs', { msg: 'no --output-* configured: relaying only, nothing is mirrored', options_files: config.sources.join(',') || 'none' });
@@ -93,27 +108,31 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
   }
 
   switch (config.mode) {
+    case 'passthrough':
+      return modes.runPassthrough(config.command, env, log, config.shutdownGraceMs);
     case 'wrap':
-      return runWrapped({
+      return modes.runWrapped({
         command: config.command,
-        publicPort: config.listen!.port,
-        publicHost: config.listen!.host,
+        publicPort: config.listen.port,
+        publicHost: config.listen.host,
         env,
         log,
         shutdownGraceMs: config.shutdownGraceMs,
         mirror: engine ?? NO_MIRROR,
       });
     case 'sidecar':
-      return runSidecar({
-        listen: config.listen!,
-        upstream: config.upstream!,
+      return modes.runSidecar({
+        listen: config.listen,
+        upstream: config.upstream,
         log,
         shutdownGraceMs: config.shutdownGraceMs,
         mirror: engine ?? NO_MIRROR,
       });
-    case 'replay':
-      if (nats.input) return runNatsReplay({ input: nats.input(engine!), engine: engine!, log, flushMs: splitGrace(config.shutdownGraceMs).flushMs });
-      return runReplay({
+    case 'replay': {
+      // mirrorOn is always true in replay mode: the engine is there.
+      const mirror = engine!;
+      if (nats.input) return runNatsReplay({ input: nats.input(mirror), mirror, log, flushMs: splitGrace(config.shutdownGraceMs).flushMs });
+      return modes.runReplay({
         input: {
           files: config.inputFiles,
           loop: config.inputFileLoop,
@@ -122,10 +141,12 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
           // --compare compares the recorded answers (type 2) with the destinations'.
           includeResponses: config.compare.enabled,
         },
-        engine: engine!,
+        mirror,
+        stats: mirror.stats,
         log,
         flushMs: splitGrace(config.shutdownGraceMs).flushMs,
       });
+    }
   }
 }
 

@@ -2,7 +2,7 @@
  * The --compare* flags (issue 9), one block so the flag table stays easy to merge. Values are
  * checked here (exit 2 naming the flag); how they combine is checked in checkCompare().
  */
-import type { Config } from './config.js';
+import type { Config, ConfigDraft } from './config.js';
 import type { FlagSpec } from './flags.js';
 import { UsageError } from '../core/errors.js';
 import { ValueError, parseHttpOutput, sizeType, stringType, type ValueType } from './values.js';
@@ -74,7 +74,7 @@ const headerOrKeyType: ValueType<string> = {
 };
 
 /** Dependent flags remember that they were given, so that checkCompare can refuse them without --compare. */
-const given = (cfg: Config, name: string) => {
+const given = (cfg: ConfigDraft, name: string) => {
   if (!cfg.compare.given.includes(name)) cfg.compare.given.push(name);
 };
 

@@ -1,16 +1,17 @@
 import type { RateLimit } from '../core/output.js';
+import type { ListenAddress, Upstream } from '../core/addresses.js';
+import type { ModifierFlag } from '../core/modifier-flag.js';
 import { baseNatsSettings, type NatsSettings } from '../nats/settings.js';
 
 /**
- * The whole configuration, as plain typed data with every default applied. Built once at
+ * The whole configuration while it is being read (the flags write into it), as plain typed
+ * data with every default applied; resolveMode then makes it a `Config`. Built once at
  * start-up by `parseInvocation` from the options file, the command line and the environment;
  * runtime code never sees a raw flag string (except the modifier flags, compiled elsewhere).
  *
  * Defaults live in ONE place, the flag table (`flags.ts`), so `--help` and behaviour agree.
  */
-export interface Config {
-  /** wrap: run the app command given after `--`; sidecar: `--upstream` (+ `--listen`); replay: `--input-file` only, no relay. */
-  mode: 'wrap' | 'sidecar' | 'replay';
+export interface ConfigDraft {
   /** false when TRAFFIC_DUPLICATOR_ENABLED is false|0|no|off (the kill switch): wrap mode runs the command directly on $PORT, sidecar mode relays without mirroring. */
   enabled: boolean;
   /** wrap mode: the app command and its arguments (empty otherwise). */
@@ -21,7 +22,7 @@ export interface Config {
   upstream?: Upstream;
 
   /** One per --output-http, in the order given (options file first, then command line). */
-  httpOutputs: HttpOutput[];
+  httpOutputs: HttpDestination[];
   outputHttp: OutputHttpSettings;
   /** --compare*: online comparison of production's answers with the HTTP destinations' (src/compare). */
   compare: CompareSettings;
@@ -89,15 +90,27 @@ export interface IgnoredFlag {
   why: string;
 }
 
-export interface ListenAddress {
-  /** '::' for all interfaces (dual-stack), else a literal address or name (no brackets). */
-  host: string;
-  port: number;
-}
+/** The fields only some modes have; resolveMode fills them, and `Config` says which mode has which. */
+type ModeFields = 'mode' | 'command' | 'publicPort' | 'listen' | 'upstream';
+type CommonConfig = Omit<ConfigDraft, ModeFields>;
 
-export type Upstream = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+/** `traffic-duplicator [flags] -- CMD`: run the app on a private port, relay and mirror. */
+export type WrapConfig = CommonConfig & { mode: 'wrap'; command: string[]; listen: ListenAddress };
+/** The kill switch (TRAFFIC_DUPLICATOR_ENABLED=false) with an app command: run it as given, $PORT untouched. */
+export type PassthroughConfig = CommonConfig & { mode: 'passthrough'; command: string[] };
+/** `--upstream` (+ `--listen`): relay to an app that runs on its own (relaying only when the kill switch is on). */
+export type SidecarConfig = CommonConfig & { mode: 'sidecar'; listen: ListenAddress; upstream: Upstream };
+/** `--input-file` only: no relay. */
+export type ReplayConfig = CommonConfig & { mode: 'replay' };
 
-export interface HttpOutput {
+/**
+ * The configuration a mode runs with: one shape per mode, so code that needs `listen` or
+ * `upstream` has it by type, not by `!`.
+ */
+export type Config = WrapConfig | PassthroughConfig | SidecarConfig | ReplayConfig;
+
+/** One `--output-http` destination (not the output that sends to it: see outputs/http-output.ts). */
+export interface HttpDestination {
   /** Normalised absolute URL (http: or https:), without the `|limit` suffix. */
   url: string;
   limit?: RateLimit;
@@ -160,41 +173,12 @@ export interface InputFile {
   speedPercent: number;
 }
 
-/** Canonical names (without dashes) of the request-modifier flags. */
-export const MODIFIER_FLAG_NAMES = [
-  'http-allow-method',
-  'http-set-header',
-  'http-set-param',
-  'http-allow-url',
-  'http-disallow-url',
-  'http-allow-header',
-  'http-disallow-header',
-  'http-basic-auth-filter',
-  'http-header-limiter',
-  'http-param-limiter',
-  'http-rewrite-url',
-  'http-rewrite-header',
-] as const;
-export type ModifierFlagName = (typeof MODIFIER_FLAG_NAMES)[number];
-
-export interface ModifierFlag {
-  /** Canonical name without dashes, e.g. 'http-set-header' (also for `--output-http-header`). */
-  flag: ModifierFlagName;
-  /** The raw value, e.g. 'Host: shadow.example.com'. */
-  value: string;
-  /** Where it came from: 'config/gor.options:3' or 'command line'. */
-  source: string;
-  /** The name as the user wrote it, e.g. '--output-http-header' (for error messages). */
-  given: string;
-}
-
 /**
  * The parts of Config that don't come from a flag's default. Flag defaults are applied on top
  * of this by the parser, from the flag table.
  */
-export function baseConfig(): Config {
+export function baseConfig(): ConfigDraft {
   return {
-    mode: 'wrap',
     enabled: true,
     command: [],
     httpOutputs: [],

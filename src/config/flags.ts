@@ -3,7 +3,8 @@
  * changes the Config. Defaults are written in the flag's own syntax ('5s', '32mb') and parsed
  * by the same code as user input, so `--help` shows exactly what the program uses.
  */
-import type { Config, ModifierFlagName } from './config.js';
+import type { ConfigDraft } from './config.js';
+import type { ModifierFlagName } from '../core/modifier-flag.js';
 import {
   ValueError,
   durationType,
@@ -78,7 +79,7 @@ export interface FlagSpec<T> {
   exampleLine?: string;
   group: Group;
   help: string;
-  apply(cfg: Config, value: T, ctx: ApplyContext): void;
+  apply(cfg: ConfigDraft, value: T, ctx: ApplyContext): void;
 }
 
 /** A table entry with its value type erased (the table is heterogeneous). */
@@ -100,7 +101,7 @@ export interface Flag {
   /** Set for accepted-but-ignored gor flags: why it changes nothing here. */
   readonly ignored?: string;
   parse(raw: string): unknown;
-  apply(cfg: Config, value: unknown, ctx: ApplyContext): void;
+  apply(cfg: ConfigDraft, value: unknown, ctx: ApplyContext): void;
 }
 
 /** For flag blocks kept in their own file (nats-flags.ts). */

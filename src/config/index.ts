@@ -6,15 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
-import { baseConfig, type Config, type ListenAddress } from './config.js';
+import type { ListenAddress } from '../core/addresses.js';
+import { baseConfig, type Config, type ConfigDraft } from './config.js';
 import { FLAG_BY_NAME } from './flags.js';
 import { helpText } from './help.js';
-import { applyDefaults, applyOccurrences, scanWords, splitFlagWord, type Occurrence } from './parse.js';
+import { applyDefaults, applyOccurrences, scanWords, splitFlagWord, type FlagOccurrence } from './parse.js';
 import { tokenizeOptions } from './tokenize.js';
 import { checkCompare } from './compare-flags.js';
 
-export type { Config, HttpOutput, IgnoredFlag, InputFile, ListenAddress, ModifierFlag, ModifierFlagName, Upstream } from './config.js';
-export { MODIFIER_FLAG_NAMES } from './config.js';
+export type { Config, HttpDestination, IgnoredFlag, InputFile, PassthroughConfig, ReplayConfig, SidecarConfig, WrapConfig } from './config.js';
 export { FLAGS, GROUPS, type Flag } from './flags.js';
 export { helpText } from './help.js';
 
@@ -105,7 +105,7 @@ function earlyExit(argv: string[]): Invocation | undefined {
   return undefined;
 }
 
-function build(argvOccurrences: Occurrence[], command: string[] | undefined, env: NodeJS.ProcessEnv, deps: ParseDeps, explicitFile: string | undefined): Config {
+function build(argvOccurrences: FlagOccurrence[], command: string[] | undefined, env: NodeJS.ProcessEnv, deps: ParseDeps, explicitFile: string | undefined): Config {
   const enabled = parseEnabled(env);
   const once = (readOptionsFile: boolean) => buildOnce({ argvOccurrences, command, env, deps, explicitFile, readOptionsFile, enabled });
   if (enabled) return once(true);
@@ -121,7 +121,7 @@ function build(argvOccurrences: Occurrence[], command: string[] | undefined, env
 }
 
 function buildOnce(o: {
-  argvOccurrences: Occurrence[];
+  argvOccurrences: FlagOccurrence[];
   command: string[] | undefined;
   env: NodeJS.ProcessEnv;
   deps: ParseDeps;
@@ -135,13 +135,13 @@ function buildOnce(o: {
   applyDefaults(cfg);
   const fileOccurrences = o.readOptionsFile ? loadOptionsFile(cfg, o.env, o.deps, o.explicitFile) : [];
   applyOccurrences(cfg, [...fileOccurrences, ...o.argvOccurrences]);
-  resolveMode(cfg, o.command, o.env);
-  resolveAdmin(cfg, o.env);
-  checkCompare(cfg);
-  return cfg;
+  const config = resolveMode(cfg, o.command, o.env);
+  resolveAdmin(config, o.env);
+  checkCompare(config);
+  return config;
 }
 
-function loadOptionsFile(cfg: Config, env: NodeJS.ProcessEnv, deps: ParseDeps, explicitFile: string | undefined): Occurrence[] {
+function loadOptionsFile(cfg: ConfigDraft, env: NodeJS.ProcessEnv, deps: ParseDeps, explicitFile: string | undefined): FlagOccurrence[] {
   const fromEnv = env[ENV_OPTIONS_FILE];
   const named = explicitFile ?? (fromEnv ? fromEnv : undefined);
   const path = named ?? DEFAULT_OPTIONS_FILE;
@@ -204,9 +204,11 @@ function listenFromEnv(env: NodeJS.ProcessEnv, mode: string): ListenAddress {
 const NOTHING_TO_DO =
   'wrap your app: traffic-duplicator [flags] -- bundle exec rails s; or relay to a running app: --upstream http://127.0.0.1:3000 --listen :8080; or replay a capture: --input-file requests.gor --output-http URL';
 
-function resolveMode(cfg: Config, command: string[] | undefined, env: NodeJS.ProcessEnv): void {
+/** Decides the mode from what was given, and checks that the mode has what it needs. */
+function resolveMode(cfg: ConfigDraft, command: string[] | undefined, env: NodeJS.ProcessEnv): Config {
   const hasOutputs = cfg.httpOutputs.length + cfg.fileOutputs.length > 0 || cfg.outputStdout || cfg.outputNull || cfg.nats.output.connection !== undefined;
   if (cfg.nats.input.connection) return resolveNatsReplay(cfg, command, hasOutputs);
+  let config: Config;
   if (command !== undefined) {
     if (command.length === 0) throw new UsageError('TD_BAD_USAGE', 'nothing after --: the app command is missing', 'e.g. traffic-duplicator --output-http https://shadow.example.com -- bundle exec rails s');
     if (cfg.upstream) {
@@ -215,22 +217,20 @@ function resolveMode(cfg: Config, command: string[] | undefined, env: NodeJS.Pro
     if (cfg.inputFiles.length) {
       throw new UsageError('TD_BAD_USAGE', '--input-file replays a capture and cannot be combined with wrapping an app', 'run the replay separately: traffic-duplicator --input-file FILE --output-http URL');
     }
-    cfg.mode = 'wrap';
-    cfg.command = command;
-    cfg.listen ??= listenFromEnv(env, 'wrap');
+    const listen = cfg.listen ?? listenFromEnv(env, 'wrap');
+    // The kill switch runs the command as given; the PORT check above still applies, as before.
+    config = cfg.enabled ? { ...cfg, mode: 'wrap', command, listen } : { ...cfg, mode: 'passthrough', command };
   } else if (cfg.upstream) {
     if (cfg.inputFiles.length) {
       throw new UsageError('TD_BAD_USAGE', '--input-file replays a capture and cannot be combined with --upstream', 'run the replay separately: traffic-duplicator --input-file FILE --output-http URL');
     }
-    cfg.mode = 'sidecar';
-    cfg.listen ??= listenFromEnv(env, 'sidecar');
+    config = { ...cfg, mode: 'sidecar', upstream: cfg.upstream, listen: cfg.listen ?? listenFromEnv(env, 'sidecar') };
   } else if (cfg.inputFiles.length) {
     if (cfg.listen) throw new UsageError('TD_BAD_USAGE', '--listen has no use when replaying --input-file', 'drop --listen, or add --upstream to relay live traffic instead');
-    cfg.mode = 'replay';
     if (!hasOutputs && !cfg.inputFileDryRun) {
       throw new UsageError('TD_BAD_USAGE', 'replaying --input-file needs somewhere to send the requests', 'add --output-http URL (or --output-stdout, or --input-file-dry-run)');
     }
-    return;
+    return { ...cfg, mode: 'replay' };
   } else if (cfg.listen) {
     throw new UsageError('TD_BAD_USAGE', '--listen needs an app to relay to', 'add --upstream http://127.0.0.1:3000 (sidecar), or put the app command after -- (wrap)');
   } else {
@@ -240,6 +240,7 @@ function resolveMode(cfg: Config, command: string[] | undefined, env: NodeJS.Pro
     const where = cfg.sources.length ? `in ${cfg.sources.join(', ')} or the command line` : `(no ${DEFAULT_OPTIONS_FILE} found)`;
     cfg.notes.push(`no outputs configured ${where}: relaying only, nothing is mirrored`);
   }
+  return config;
 }
 
 /** Shortest token we accept: the admin path is on the public internet, so it must not be guessable. */
@@ -267,11 +268,11 @@ function resolveAdmin(cfg: Config, env: NodeJS.ProcessEnv): void {
 }
 
 /** --input-nats: replay mode like --input-file, reading from the stream instead of files. */
-function resolveNatsReplay(cfg: Config, command: string[] | undefined, hasOutputs: boolean): void {
+function resolveNatsReplay(cfg: ConfigDraft, command: string[] | undefined, hasOutputs: boolean): Config {
   const other = command !== undefined ? 'an app command after --' : cfg.upstream ? '--upstream' : cfg.listen ? '--listen' : cfg.inputFiles.length ? '--input-file' : undefined;
   if (other) {
     throw new UsageError('TD_BAD_USAGE', `--input-nats replays the stream and cannot be combined with ${other}`, 'run the replayer as its own process: traffic-duplicator --input-nats URL --output-http URL');
   }
   if (!hasOutputs) throw new UsageError('TD_BAD_USAGE', 'replaying --input-nats needs somewhere to send the requests', 'add --output-http URL (or --output-file, --output-stdout)');
-  cfg.mode = 'replay';
+  return { ...cfg, mode: 'replay' };
 }

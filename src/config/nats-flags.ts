@@ -3,7 +3,7 @@
  * of the flag table. `flags.ts` appends `natsFlags()` to FLAGS; the `flag` helper it passes in
  * is the table's own, so these behave exactly like every other flag.
  */
-import type { Config } from './config.js';
+import type { ConfigDraft } from './config.js';
 import type { Flag, FlagSpecOf } from './flags.js';
 import { ValueError, durationType, intType, sizeType, stringType, type ValueType } from './values.js';
 import type { NatsConnectionSettings, NatsReplayRate, NatsStartPoint } from '../nats/settings.js';
@@ -104,7 +104,7 @@ const fileType = (example: string): ValueType<string> => ({ ...stringType(exampl
 
 /** The connection flags both sides have, under their prefix (output-nats / input-nats). */
 function connectionFlags(prefix: 'output-nats' | 'input-nats', flag: <T>(spec: FlagSpecOf<T>) => Flag): Flag[] {
-  const auth = (cfg: Config) => (prefix === 'output-nats' ? cfg.nats.output.auth : cfg.nats.input.auth);
+  const auth = (cfg: ConfigDraft) => (prefix === 'output-nats' ? cfg.nats.output.auth : cfg.nats.input.auth);
   return [
     flag({
       name: `${prefix}-creds`,
@@ -126,7 +126,7 @@ function connectionFlags(prefix: 'output-nats' | 'input-nats', flag: <T>(spec: F
         type: fileType(`${part}.pem`),
         group: 'nats',
         help: part === 'ca' ? 'TLS: trust this CA (PEM) for the NATS servers (implies TLS).' : `TLS client ${part === 'cert' ? 'certificate' : 'key'} (PEM) for the NATS servers.`,
-        apply: (cfg: Config, v: string) => {
+        apply: (cfg: ConfigDraft, v: string) => {
           const key = part === 'ca' ? 'tlsCaFile' : part === 'cert' ? 'tlsCertFile' : 'tlsKeyFile';
           auth(cfg)[key] = v;
         },

@@ -4,7 +4,7 @@
  * -flag=v, --flag=v; booleans: --x, --x=true|false (a bool never takes the next word).
  */
 import { UsageError } from '../core/errors.js';
-import type { Config } from './config.js';
+import type { ConfigDraft } from './config.js';
 import { FLAGS, FLAG_BY_NAME, type Alias, type ApplyContext, type Flag } from './flags.js';
 import { nearest } from './suggest.js';
 import { findUnsupported, UNSUPPORTED } from './unsupported.js';
@@ -18,7 +18,7 @@ export interface Word {
 
 export type Origin = { kind: 'argv' } | { kind: 'file'; path: string; unsetByLine: ReadonlyMap<number, readonly string[]> };
 
-export interface Occurrence {
+export interface FlagOccurrence {
   flag: Flag;
   alias?: Alias;
   /** As written, with dashes: '--output-http-header'. */
@@ -30,7 +30,7 @@ export interface Occurrence {
 }
 
 export interface Scanned {
-  occurrences: Occurrence[];
+  occurrences: FlagOccurrence[];
   /** argv only: the words after `--`, if `--` was given. */
   command?: string[];
 }
@@ -68,9 +68,9 @@ export function allKnownNames(): string[] {
 }
 
 export function scanWords(words: readonly Word[], origin: Origin): Scanned {
-  const occurrences: Occurrence[] = [];
+  const occurrences: FlagOccurrence[] = [];
   const unsetAt = (line: number | undefined) => (origin.kind === 'file' && line !== undefined ? (origin.unsetByLine.get(line) ?? []) : []);
-  let prev: { occ: Occurrence; separateValue: boolean; line: number | undefined } | undefined;
+  let prev: { occ: FlagOccurrence; separateValue: boolean; line: number | undefined } | undefined;
 
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
@@ -122,7 +122,7 @@ export function scanWords(words: readonly Word[], origin: Origin): Scanned {
       separateValue = true;
       i++;
     }
-    const occ: Occurrence = { flag, given, raw, source, unset: unsetAt(word.line) };
+    const occ: FlagOccurrence = { flag, given, raw, source, unset: unsetAt(word.line) };
     if (alias) occ.alias = alias;
     occurrences.push(occ);
     prev = { occ, separateValue, line: word.line };
@@ -139,7 +139,7 @@ function unknownFlagError(name: string, given: string, source: string): UsageErr
   return new UsageError('TD_UNKNOWN_FLAG', `${source}: unknown flag ${given}`, near ? `did you mean --${near}?` : 'run traffic-duplicator --help to see the flags');
 }
 
-function positionalError(text: string, source: string, origin: Origin, prev: { occ: Occurrence; separateValue: boolean } | undefined): UsageError {
+function positionalError(text: string, source: string, origin: Origin, prev: { occ: FlagOccurrence; separateValue: boolean } | undefined): UsageError {
   const message = `${source}: unexpected word "${text}"`;
   if (FLAG_BY_NAME.has(text)) return new UsageError('TD_BAD_USAGE', message, `flags start with --: did you mean --${text}?`);
   if (prev?.occ.flag.isBool && /^(true|false|t|f|1|0)$/i.test(text)) {
@@ -159,7 +159,7 @@ function positionalError(text: string, source: string, origin: Origin, prev: { o
 }
 
 /** Applies every flag's default (from the table), before any user input. */
-export function applyDefaults(cfg: Config): void {
+export function applyDefaults(cfg: ConfigDraft): void {
   const ctx: ApplyContext = { source: 'default', given: '', seen: () => false, note: () => {}, ignore: () => {} };
   for (const f of FLAGS) {
     if (f.default !== undefined) f.apply(cfg, f.parse(f.default), { ...ctx, given: `--${f.name}` });
@@ -167,7 +167,7 @@ export function applyDefaults(cfg: Config): void {
 }
 
 /** Applies occurrences in order (options file first, then argv: single-valued flags keep the last). */
-export function applyOccurrences(cfg: Config, occurrences: readonly Occurrence[]): void {
+export function applyOccurrences(cfg: ConfigDraft, occurrences: readonly FlagOccurrence[]): void {
   const seen = new Set<string>();
   const notes = new Set(cfg.notes);
   const note = (m: string) => {
@@ -193,7 +193,7 @@ export function applyOccurrences(cfg: Config, occurrences: readonly Occurrence[]
   }
 }
 
-function valueError(occ: Occurrence, err: ValueError): UsageError {
+function valueError(occ: FlagOccurrence, err: ValueError): UsageError {
   const { flag } = occ;
   const example = flag.isBool ? `--${flag.name}=false` : `--${flag.name} ${flag.example}`;
   let hint: string;

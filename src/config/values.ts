@@ -3,7 +3,8 @@
  * what was expected. The caller adds which flag and which line (see parse.ts).
  */
 import type { RateLimit } from '../core/output.js';
-import type { HttpOutput, InputFile, ListenAddress, Upstream } from './config.js';
+import type { ListenAddress, Upstream } from '../core/addresses.js';
+import type { HttpDestination, InputFile } from './config.js';
 
 export class ValueError extends Error {
   constructor(
@@ -186,7 +187,7 @@ export function parseRateLimit(raw: string): RateLimit {
  * `https://shadow.example.com`, `http://10.0.0.5:8080/prefix`, `staging.com` (gor's http://
  * default), optionally followed by `|N` (requests per second) or `|N%` (sampling).
  */
-export function parseHttpOutput(raw: string): HttpOutput {
+export function parseHttpOutput(raw: string): HttpDestination {
   const [dest, limitRaw] = splitLimit(raw.trim());
   const example = "'https://shadow.example.com|10%'";
   if (dest.trim() === '') throw new ValueError('the URL is empty', `e.g. ${example}`);
@@ -202,7 +203,7 @@ export function parseHttpOutput(raw: string): HttpOutput {
     throw new ValueError(`"${dest}" is not an http or https URL`, `shadow destinations are HTTP servers, e.g. ${example}`);
   }
   if (!url.hostname) throw new ValueError(`"${dest}" has no host`, `e.g. ${example}`);
-  const out: HttpOutput = { url: url.href };
+  const out: HttpDestination = { url: url.href };
   if (limitRaw !== undefined) out.limit = parseRateLimit(limitRaw);
   return out;
 }

@@ -24,6 +24,12 @@ export type DropReason =
   | 'mirror_error' // an exception in mirroring code (counted as an error too)
   | 'paused'; // an operator paused the destination at runtime (admin control API)
 
+/**
+ * Why an accepted copy's delivery failed: `kind=` in logs and `errors.<kind>` in stats.
+ * Counted as an error, not a drop, so `seen = mirrored + dropped + errors` stays whole.
+ */
+export type ErrorKind = 'timeout' | 'connect_refused' | 'reset' | 'dns' | 'tls' | 'other';
+
 /** Backpressure as a value (as in undici's dispatch): an output never blocks and never throws. */
 export type OfferResult = { readonly accepted: true } | { readonly accepted: false; readonly reason: DropReason };
 

@@ -9,7 +9,7 @@ import { FanOut } from '../outputs/fan-out.js';
 import { createTap } from '../inputs/tap.js';
 import { createMiddleware } from '../gor/middleware.js';
 import { splitCommandLine } from '../gor/command-line.js';
-import type { Mirror } from '../modes/mirror.js';
+import type { Mirror } from '../core/mirror.js';
 import { Router } from './router.js';
 import { createOutputs, middlewareOptions } from './outputs.js';
 import { DestinationGate } from './destination-gate.js';
@@ -50,8 +50,6 @@ export async function loadOptionalParts(plan: MirrorPlan): Promise<MirrorPlan> {
 
 export interface MirrorEngine extends Mirror {
   readonly stats: Stats;
-  /** Entry for messages that don't come from the tap (file replay). */
-  readonly input: (msg: Message) => void;
   /** How many outputs copies go to (0 = relay only). */
   readonly outputCount: number;
   /** --compare: the report and counts (for the admin surface); undefined when off. */

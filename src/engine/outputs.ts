@@ -1,4 +1,4 @@
-import type { Config, HttpOutput as HttpDestination } from '../config/index.js';
+import type { Config, HttpDestination } from '../config/index.js';
 import { OUTPUT_INTERNALS } from '../config/flags.js';
 import type { MiddlewareOptions } from '../gor/middleware.js';
 import type { Output, RateLimit } from '../core/output.js';

@@ -1,7 +1,8 @@
 import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { UsageError } from '../core/errors.js';
-import type { HttpOutput, ListenAddress } from '../config/index.js';
+import type { ListenAddress } from '../core/addresses.js';
+import type { HttpDestination } from '../config/index.js';
 
 /**
  * An --output-http that points at our own public address turns every request into an
@@ -10,7 +11,7 @@ import type { HttpOutput, ListenAddress } from '../config/index.js';
  * `localhost` and this machine's own name and interface addresses. A name that only DNS
  * maps back to us is not caught here.
  */
-export function checkNoSelfLoop(listen: ListenAddress, outputs: readonly HttpOutput[], local: LocalNames = localNames()): void {
+export function checkNoSelfLoop(listen: ListenAddress, outputs: readonly HttpDestination[], local: LocalNames = localNames()): void {
   for (const out of outputs) {
     const url = new URL(out.url);
     const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;

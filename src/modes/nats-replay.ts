@@ -1,5 +1,5 @@
 import type { Logger } from '../telemetry/logger.js';
-import type { MirrorEngine } from '../engine/mirror-engine.js';
+import type { Mirror } from '../core/mirror.js';
 import type { NatsInput } from '../inputs/nats-input.js';
 import { onStopSignal } from './shutdown.js';
 
@@ -8,14 +8,14 @@ import { onStopSignal } from './shutdown.js';
  * the stream live until stopped (SIGTERM, --exit-after) or, with --input-nats-stop-at-end,
  * until the end the stream had at start-up; then flush the outputs and exit.
  */
-export async function runNatsReplay(options: { input: NatsInput; engine: MirrorEngine; log: Logger; flushMs: number }): Promise<number> {
-  const { input, engine } = options;
+export async function runNatsReplay(options: { input: NatsInput; mirror: Mirror; log: Logger; flushMs: number }): Promise<number> {
+  const { input, mirror } = options;
   const uninstall = onStopSignal(() => input.stop());
   try {
     await input.run();
   } finally {
     uninstall();
-    await engine.close(options.flushMs);
+    await mirror.close(options.flushMs);
   }
   return 0;
 }

@@ -1,11 +1,14 @@
 import type { Logger } from '../telemetry/logger.js';
+import type { Stats } from '../telemetry/stats.js';
 import { createFileInput, type FileInputOptions } from '../inputs/file-input.js';
-import type { MirrorEngine } from '../engine/mirror-engine.js';
+import type { Mirror } from '../core/mirror.js';
 import { onStopSignal } from './shutdown.js';
 
 export interface ReplayOptions {
   input: FileInputOptions;
-  engine: MirrorEngine;
+  mirror: Mirror;
+  /** The mirror's counters (the file input counts what it skips). */
+  stats: Stats;
   log: Logger;
   /** How long to let outputs deliver what is queued once the files are done. */
   flushMs: number;
@@ -16,8 +19,8 @@ export interface ReplayOptions {
  * then exit once everything is delivered (or counted as dropped).
  */
 export async function runReplay(options: ReplayOptions): Promise<number> {
-  const { engine, log } = options;
-  const input = createFileInput(options.input, { emit: engine.input, stats: engine.stats, log });
+  const { mirror, log } = options;
+  const input = createFileInput(options.input, { emit: (msg) => mirror.input(msg), stats: options.stats, log });
   const uninstall = onStopSignal(() => input.stop());
   let status = 0;
   try {
@@ -40,7 +43,7 @@ export async function runReplay(options: ReplayOptions): Promise<number> {
     }
   } finally {
     uninstall();
-    await engine.close(options.flushMs);
+    await mirror.close(options.flushMs);
   }
   return status;
 }

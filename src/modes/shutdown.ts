@@ -2,11 +2,14 @@
 export const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
 
+/** Where stop signals come from: the process, or a test's EventEmitter. */
+export type SignalSource = Pick<NodeJS.EventEmitter, 'on' | 'off'>;
+
 /**
  * Installs one handler for SIGTERM/SIGINT that runs `onStop` once; a second signal while
  * stopping is ignored (the grace timers already bound the shutdown). Returns an uninstaller.
  */
-export function onStopSignal(onStop: (sig: StopSignal) => void, proc: NodeJS.Process = process): () => void {
+export function onStopSignal(onStop: (sig: StopSignal) => void, proc: SignalSource = process): () => void {
   let fired = false;
   const handler = (sig: StopSignal) => {
     if (fired) return;

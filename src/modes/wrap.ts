@@ -1,9 +1,8 @@
 import type { Logger } from '../telemetry/logger.js';
-import { ChildApp, type ExitInfo } from '../supervise/child-app.js';
+import type { ExitInfo } from '../supervise/child-app.js';
 import { replacePortInArgv } from '../supervise/argv-port.js';
-import { pickFreePort } from '../supervise/ports.js';
-import { RelayServer } from '../relay/relay-server.js';
-import type { Mirror } from './mirror.js';
+import type { Mirror } from '../core/mirror.js';
+import { controlDeps, type ControlDeps, type Relay } from './control.js';
 import { onStopSignal, splitGrace } from './shutdown.js';
 
 export interface WrapOptions {
@@ -19,6 +18,8 @@ export interface WrapOptions {
    * it sees no traffic until the relay binds, once the app accepts connections.
    */
   mirror: Mirror;
+  /** Replaced by the unit tests of the shutdown sequence. */
+  control?: Partial<ControlDeps>;
 }
 
 /**
@@ -28,15 +29,16 @@ export interface WrapOptions {
  */
 export async function runWrapped(options: WrapOptions): Promise<number> {
   const { log } = options;
-  const privatePort = await pickFreePort();
+  const control = controlDeps(options.control);
+  const privatePort = await control.pickPort();
   const command = replacePortInArgv(options.command, options.publicPort, privatePort);
-  const startedAt = Date.now();
+  const startedAt = control.clock.now();
   log.info('app-start', { command: command.join(' '), private_port: privatePort, public_port: options.publicPort });
-  const app = new ChildApp({ command, env: { ...options.env, PORT: String(privatePort) }, log });
+  const app = control.startApp({ command, env: { ...options.env, PORT: String(privatePort) }, log });
 
   let stopping = false;
   const { mirror } = options;
-  let relay: RelayServer | undefined;
+  let relay: Relay | undefined;
 
   const shutdown = async (sig: NodeJS.Signals): Promise<ExitInfo> => {
     stopping = true;
@@ -52,12 +54,12 @@ export async function runWrapped(options: WrapOptions): Promise<number> {
     return exit;
   };
 
+  // Installed until we return: a second SIGTERM/SIGINT while stopping is ignored (the grace
+  // timers bound the shutdown), rather than killing us with the default action and
+  // orphaning the app's group mid-shutdown.
+  let uninstallSignals = () => {};
   const stopFromSignal = new Promise<ExitInfo>((resolve) => {
-    const uninstall = onStopSignal((sig) => {
-      uninstall();
-      void shutdown(sig).then(resolve);
-    });
-    void app.exited.then(() => uninstall());
+    uninstallSignals = onStopSignal((sig) => void shutdown(sig).then(resolve), control.signals);
   });
 
   // Every 10 s without a listener: say why we might wait forever. The usual cause is an
@@ -71,8 +73,8 @@ export async function runWrapped(options: WrapOptions): Promise<number> {
   );
 
   if (host && !stopping) {
-    log.info('app-ready', { elapsed_ms: Date.now() - startedAt, upstream: `${host.includes(':') ? `[${host}]` : host}:${privatePort}` });
-    relay = new RelayServer({
+    log.info('app-ready', { elapsed_ms: control.clock.now() - startedAt, upstream: `${host.includes(':') ? `[${host}]` : host}:${privatePort}` });
+    relay = control.createRelay({
       listen: { host: options.publicHost, port: options.publicPort },
       upstream: { kind: 'tcp', host, port: privatePort },
       log,
@@ -92,6 +94,7 @@ export async function runWrapped(options: WrapOptions): Promise<number> {
       });
       await app.stop('SIGTERM', 5000);
       await mirror.close(0);
+      uninstallSignals();
       return 1;
     }
   }
@@ -103,9 +106,11 @@ export async function runWrapped(options: WrapOptions): Promise<number> {
     log[info.status === 0 ? 'info' : 'error']('app-exit', { code: info.code ?? undefined, signal: info.signal ?? undefined, status: info.status });
     relay?.destroy();
     await mirror.close(splitGrace(options.shutdownGraceMs).flushMs);
+    uninstallSignals();
     return info.status;
   }
   const info = result.kind === 'signal' ? result.info : await stopFromSignal;
+  uninstallSignals();
   log.info('exit', { status: info.status });
   return info.status;
 }

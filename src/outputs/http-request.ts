@@ -1,4 +1,5 @@
 import { sameName, type RequestMessage } from '../core/message.js';
+import type { ErrorKind } from '../core/output.js';
 import { requestBody, requestHead } from '../http1/serialize.js';
 
 /**
@@ -108,8 +109,8 @@ export function estimateSize(msg: RequestMessage): number {
   return n;
 }
 
-/** Stable names for why a delivery failed, used as `kind=` in logs and `errors.<kind>` in stats. */
-export type ErrorKind = 'timeout' | 'connect_refused' | 'reset' | 'dns' | 'tls' | 'other';
+// ErrorKind lives in core/output.ts beside DropReason; re-exported for http-output.ts's import.
+export type { ErrorKind };
 
 const CODE_KINDS: Record<string, ErrorKind> = {
   ECONNREFUSED: 'connect_refused',

@@ -13,7 +13,8 @@ import { rewriteHeader } from './rules/rewrite-header.js';
 import { rewriteUrl } from './rules/rewrite-url.js';
 import { setHeader, type SetHeaderSpec } from './rules/set-header.js';
 import { setParam } from './rules/set-param.js';
-import { isDropped, type ModifierFlag, type Pipeline, type Rule, type RuleResult } from './types.js';
+import type { ModifierFlag } from '../core/modifier-flag.js';
+import { isDropped, type Pipeline, type Rule, type RuleResult } from './types.js';
 
 /**
  * The order rules run in: gor's, from `HTTPModifier.Rewrite` in goreplay's
@@ -39,7 +40,7 @@ export const GOR_ORDER: readonly RuleKind<unknown>[] = [
   rewriteHeader,
 ];
 
-/** The canonical names of the flags compileModifiers accepts. */
+/** The flags compileModifiers knows, as typed on a command line ('--http-set-header'), in gor's order. */
 export const MODIFIER_FLAGS: readonly string[] = GOR_ORDER.map((k) => k.flag);
 
 const KINDS = new Map(GOR_ORDER.map((k) => [k.flag, k]));
@@ -50,11 +51,11 @@ const KINDS = new Map(GOR_ORDER.map((k) => [k.flag, k]));
  * Flags may come in any order; rules always run in GOR_ORDER, occurrences of one flag in
  * the order given.
  */
-export function compileModifiers(flags: ModifierFlag[]): Pipeline {
+export function compileModifiers(flags: readonly ModifierFlag[]): Pipeline {
   const specs = new Map<RuleKind<unknown>, unknown[]>();
   for (const f of flags) {
-    // config/ passes names without the dashes ('http-set-header'); accept both spellings.
-    const flag = f.flag.startsWith('--') ? f.flag : `--${f.flag}`;
+    // One spelling, core's (no dashes); messages and rule names show the flag as typed.
+    const flag = `--${f.flag}`;
     const kind = KINDS.get(flag);
     if (!kind) {
       throw new UsageError(

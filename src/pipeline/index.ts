@@ -4,6 +4,6 @@
  * A rule returns the same message object when it changes nothing, a new one when it does
  * (messages are shared by every output), or `{ dropped: 'filtered', rule }`.
  */
-export type { ModifierFlag, RuleResult, Rule, Pipeline, Dropped } from './types.js';
+export type { RuleResult, Rule, Pipeline, Dropped } from './types.js';
 export { isDropped } from './types.js';
 export { compileModifiers, MODIFIER_FLAGS, GOR_ORDER } from './compile.js';

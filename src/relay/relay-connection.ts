@@ -1,13 +1,8 @@
 import type net from 'node:net';
-import { connectUpstream, type Upstream } from './upstream.js';
+import type { Upstream } from '../core/addresses.js';
+import type { ConnectionObserver } from '../core/mirror.js';
+import { connectUpstream } from './upstream.js';
 import { LocalPathPipe, type LocalPath } from './local-path.js';
-
-/** What the relay tells the tee about a connection. Calls must be cheap and must not throw. */
-export interface ConnectionObserver {
-  fromClient(chunk: Buffer): void;
-  fromApp(chunk: Buffer): void;
-  close(): void;
-}
 
 export type RelayConnectionState = 'connecting' | 'open' | 'closed';
 

@@ -1,15 +1,11 @@
 import net from 'node:net';
 import type { Logger } from '../telemetry/logger.js';
 import { RateLimitedLog } from '../telemetry/logger.js';
-import { RelayConnection, type ConnectionObserver } from './relay-connection.js';
-import { describeUpstream, type Upstream } from './upstream.js';
+import type { ListenAddress, Upstream } from '../core/addresses.js';
+import type { ConnectionObserver } from '../core/mirror.js';
+import { RelayConnection } from './relay-connection.js';
+import { describeUpstream } from './upstream.js';
 import type { LocalPath } from './local-path.js';
-
-export interface ListenAddress {
-  /** '' or '::' = dual-stack (falls back to 0.0.0.0 where IPv6 is off). */
-  readonly host: string;
-  readonly port: number;
-}
 
 export interface RelayServerOptions {
   listen: ListenAddress;

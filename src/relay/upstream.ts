@@ -1,7 +1,6 @@
 import net from 'node:net';
 
-/** Where the app listens: a TCP host:port, or a Unix socket (`--upstream unix:/path`). */
-export type Upstream = { readonly kind: 'tcp'; readonly host: string; readonly port: number } | { readonly kind: 'unix'; readonly path: string };
+import type { Upstream } from '../core/addresses.js';
 
 export function describeUpstream(u: Upstream): string {
   if (u.kind === 'unix') return `unix:${u.path}`;

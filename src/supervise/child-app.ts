@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { SYSTEM_CLOCK, type Clock } from '../core/clock.js';
 import type { Logger } from '../telemetry/logger.js';
 import { probeLoopback } from './ports.js';
 
@@ -18,6 +18,12 @@ export interface ChildAppOptions {
   log: Logger;
   /** Injected for tests, as concurrently does. */
   spawnFn?: typeof spawn;
+  /** How signals are sent (process.kill); a test with a fake spawn must not signal real pids. */
+  kill?: (pid: number, sig: NodeJS.Signals) => void;
+  /** Grace timers and readiness polling (tests advance a fake one). */
+  clock?: Clock;
+  /** One readiness check of the private port: the loopback host that answered, if any. */
+  probe?: (port: number) => Promise<string | undefined>;
 }
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGUSR1: 10, SIGUSR2: 12 };
@@ -35,10 +41,16 @@ export class ChildApp {
   #state: ChildState = 'starting';
   readonly #child: ChildProcess;
   readonly #log: Logger;
+  readonly #kill: (pid: number, sig: NodeJS.Signals) => void;
+  readonly #clock: Clock;
+  readonly #probe: (port: number) => Promise<string | undefined>;
   readonly exited: Promise<ExitInfo>;
 
   constructor(options: ChildAppOptions) {
     this.#log = options.log;
+    this.#kill = options.kill ?? ((pid, sig) => process.kill(pid, sig));
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
+    this.#probe = options.probe ?? probeLoopback;
     const [file, ...args] = options.command;
     if (!file) throw new Error('no command to run');
     const spawnOptions: SpawnOptions = {
@@ -76,22 +88,22 @@ export class ChildApp {
    * loopback host that answered, or undefined if the app exited first.
    */
   async waitUntilListening(port: number, pollMs = 100, onSlow?: (elapsedMs: number) => void): Promise<string | undefined> {
-    const start = Date.now();
+    const start = this.#clock.now();
     let nextNotice = 10_000;
     let exited = false;
     void this.exited.then(() => (exited = true));
     while (!exited) {
-      const host = await probeLoopback(port);
+      const host = await this.#probe(port);
       if (host) {
         if (this.#state === 'starting') this.#state = 'ready';
         return host;
       }
-      const elapsed = Date.now() - start;
+      const elapsed = this.#clock.now() - start;
       if (elapsed >= nextNotice) {
         onSlow?.(elapsed);
         nextNotice += 10_000;
       }
-      await sleep(pollMs);
+      await this.#clock.sleep(pollMs);
     }
     return undefined;
   }
@@ -105,12 +117,12 @@ export class ChildApp {
   /** SIGTERM (or `sig`), then SIGKILL if the app is still there after `graceMs`. */
   async stop(sig: NodeJS.Signals, graceMs: number): Promise<ExitInfo> {
     this.signal(sig);
-    const timer = setTimeout(() => {
+    const timer = this.#clock.setTimeout(() => {
       this.#log.warn('app-kill', { reason: 'grace period over', grace_ms: graceMs });
       this.#killGroup('SIGKILL');
     }, graceMs);
     const info = await this.exited;
-    clearTimeout(timer);
+    this.#clock.clearTimeout(timer);
     return info;
   }
 
@@ -118,11 +130,11 @@ export class ChildApp {
     const pid = this.#child.pid;
     if (pid === undefined) return;
     try {
-      process.kill(-pid, sig);
+      this.#kill(-pid, sig);
     } catch {
       // The group is already gone; try the leader alone in case it left its group.
       try {
-        if (this.#state !== 'exited') process.kill(pid, sig);
+        if (this.#state !== 'exited') this.#kill(pid, sig);
       } catch {
         /* gone */
       }

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { eventually, freePort, type Proc } from '../helpers/net.js';
 import { assertBuilt } from '../helpers/duplicator.js';
-import { ROOT, startWrapper, type Wrapper } from '../helpers/wrapper.js';
+import { ROOT, startWrapper, type Duplicator } from '../helpers/wrapper.js';
 import { appArgs, sendTraffic, startApp, EXPECTED } from '../fixtures/compare/scenario.js';
 import type { CompareReport } from '../../src/compare/index.js';
 
@@ -31,7 +31,7 @@ const PREFIX = '/__traffic-duplicator';
 const PAIRS = 93;
 
 interface Scenario {
-  wrapper: Wrapper;
+  wrapper: Duplicator;
   candidate: string;
   control: string | undefined;
   /** Where the admin surface answers, with a trailing slash. */
@@ -45,9 +45,9 @@ interface Scenario {
 async function runScenario(o: { control: boolean; surface: 'path' | 'listen' }): Promise<Scenario> {
   assertBuilt();
   const procs: Proc[] = [];
-  let wrapper: Wrapper | undefined;
+  let wrapper: Duplicator | undefined;
   const stop = async () => {
-    if (wrapper && wrapper.proc.child.exitCode === null) assert.equal(await wrapper.stop(), 0, wrapper.logs());
+    if (wrapper && wrapper.proc.child.exitCode === null) assert.equal((await wrapper.stop()).code, 0, wrapper.logs());
     for (const p of procs) p.kill('SIGTERM');
   };
   try {

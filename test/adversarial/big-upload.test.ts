@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
-import { rawExchange } from '../helpers/net.js';
-import { assertAccounted, rssKb, sampleRss, shadowAccounting, startNodeApp, startShadow, startSidecar, tapTotals } from '../helpers/duplicator.js';
+import { rawExchange, startRecordingShadow } from '../helpers/net.js';
+import { assertAccounted, rssKb, sampleRss, shadowAccounting, startNodeApp, startSidecar, tapTotals } from '../helpers/duplicator.js';
 
 const TOTAL = 1024 * 1024 * 1024;
 const CHUNK = 256 * 1024;
@@ -42,7 +42,7 @@ async function upload(port: number): Promise<{ sha: string; answer: Buffer; ms: 
 
 test('1 GiB upload: exact bytes to the app, proxy RSS flat, copy dropped as body_too_large', { timeout: 240_000 }, async () => {
   const app = await startNodeApp();
-  const shadow = await startShadow();
+  const shadow = await startRecordingShadow();
   const dup = await startSidecar({ upstreamPort: app.port, shadowUrls: [shadow.url] });
   try {
     const baselineKb = rssKb(dup.pid);

@@ -5,12 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
-import { eventually, rawExchange } from '../helpers/net.js';
-import { assertAccounted, countResponses, shadowAccounting, startNodeApp, startRawApp, startShadow, startSidecar } from '../helpers/duplicator.js';
+import { eventually, rawExchange, startRecordingShadow } from '../helpers/net.js';
+import { assertAccounted, countResponses, shadowAccounting, startNodeApp, startRawApp, startSidecar } from '../helpers/duplicator.js';
 
 test('half-closed sockets: FIN is relayed both ways, answers complete, bytes exact', { timeout: 60_000 }, async () => {
   const node = await startNodeApp();
-  const shadow = await startShadow();
+  const shadow = await startRecordingShadow();
   // Answers only once the client's FIN arrives (so the FIN must be relayed), then closes.
   const afterFin = await startRawApp((s) => s.on('end', () => s.end('HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nafter fin')));
   // Answers the first request, then half-closes at once; keeps reading until the client's FIN.

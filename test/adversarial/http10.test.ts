@@ -2,8 +2,8 @@
 // or by the app closing the connection (no length at all). Bytes exact; every request mirrored.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rawExchange } from '../helpers/net.js';
-import { assertAccounted, shadowAccounting, startNodeApp, startRawApp, startShadow, startSidecar } from '../helpers/duplicator.js';
+import { rawExchange, startRecordingShadow } from '../helpers/net.js';
+import { assertAccounted, shadowAccounting, startNodeApp, startRawApp, startSidecar } from '../helpers/duplicator.js';
 
 test('HTTP/1.0 without keep-alive: exact bytes, connection closed by the app, all mirrored', { timeout: 60_000 }, async () => {
   const node = await startNodeApp();
@@ -18,7 +18,7 @@ test('HTTP/1.0 without keep-alive: exact bytes, connection closed by the app, al
       s.end(`HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nclose-framed answer to ${all.slice(0, all.indexOf(' HTTP/'))}\n${'x'.repeat(70_000)}`);
     }),
   );
-  const shadow = await startShadow();
+  const shadow = await startRecordingShadow();
   const dupNode = await startSidecar({ upstreamPort: node.port, shadowUrls: [shadow.url] });
   const dupRaw = await startSidecar({ upstreamPort: closeFramed.port, shadowUrls: [shadow.url] });
   try {

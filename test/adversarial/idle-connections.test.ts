@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
-import { rawExchange } from '../helpers/net.js';
-import { assertAccounted, countResponses, fdLimits, rssKb, sampleRss, shadowAccounting, sleep, startNodeApp, startShadow, startSidecar } from '../helpers/duplicator.js';
+import { rawExchange, startRecordingShadow } from '../helpers/net.js';
+import { assertAccounted, countResponses, fdLimits, rssKb, sampleRss, shadowAccounting, sleep, startNodeApp, startSidecar } from '../helpers/duplicator.js';
 
 const N = 5000;
 const BATCH = 250;
@@ -39,7 +39,7 @@ test(`${N} concurrent idle connections: all answered afterwards, RSS bounded`, {
     return;
   }
   const app = await startNodeApp();
-  const shadow = await startShadow();
+  const shadow = await startRecordingShadow();
   const dup = await startSidecar({ upstreamPort: app.port, shadowUrls: [shadow.url], shellPrefix: `ulimit -n ${Math.min(hard, 65536)};` });
   const sockets: net.Socket[] = [];
   try {

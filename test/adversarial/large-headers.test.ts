@@ -3,8 +3,8 @@
 // given up (dropped.desync, reason header_too_large) and counted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rawExchange } from '../helpers/net.js';
-import { assertAccounted, countResponses, shadowAccounting, startRawApp, startShadow, startSidecar, tapTotals } from '../helpers/duplicator.js';
+import { rawExchange, startRecordingShadow } from '../helpers/net.js';
+import { assertAccounted, countResponses, shadowAccounting, startRawApp, startSidecar, tapTotals } from '../helpers/duplicator.js';
 
 const K16 = 16 * 1024;
 const REPLY = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
@@ -19,7 +19,7 @@ test('16 KiB header lines are relayed and mirrored; an over-cap head is relayed 
       for (; answered < heads; answered++) s.write(REPLY);
     });
   });
-  const shadow = await startShadow({ maxHeaderSize: 256 * 1024 });
+  const shadow = await startRecordingShadow({ maxHeaderSize: 256 * 1024 });
   const dup = await startSidecar({ upstreamPort: app.port, shadowUrls: [shadow.url] });
   try {
     const big = (c: string) => c.repeat(K16);

@@ -2,8 +2,8 @@
 // one write: 100 answers in order, byte-identical to the app's own, and 100 copies mirrored.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rawExchange, sha256 } from '../helpers/net.js';
-import { assertAccounted, countResponses, shadowAccounting, startNodeApp, startShadow, startSidecar, tapTotals } from '../helpers/duplicator.js';
+import { rawExchange, sha256, startRecordingShadow } from '../helpers/net.js';
+import { assertAccounted, countResponses, shadowAccounting, startNodeApp, startSidecar, tapTotals } from '../helpers/duplicator.js';
 
 const N = 100;
 
@@ -19,7 +19,7 @@ function requestFor(i: number): { bytes: string; body: string } {
 
 test(`${N} requests pipelined in one write: ${N} answers in order, ${N} mirrored`, { timeout: 60_000 }, async () => {
   const app = await startNodeApp();
-  const shadow = await startShadow();
+  const shadow = await startRecordingShadow();
   const dup = await startSidecar({ upstreamPort: app.port, shadowUrls: [shadow.url] });
   try {
     const reqs = Array.from({ length: N }, (_, i) => requestFor(i));
@@ -51,7 +51,7 @@ test(`${N} requests pipelined in one write: ${N} answers in order, ${N} mirrored
 
 test('past the copy depth (256 pipelined requests): primary exact, every request still counted', { timeout: 60_000 }, async () => {
   const app = await startNodeApp();
-  const shadow = await startShadow();
+  const shadow = await startRecordingShadow();
   const dup = await startSidecar({ upstreamPort: app.port, shadowUrls: [shadow.url] });
   try {
     const M = 300;

@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
-import { eventually, rawExchange } from '../helpers/net.js';
-import { assertAccounted, shadowAccounting, sleep, startNodeApp, startShadow, startSidecar } from '../helpers/duplicator.js';
+import { eventually, rawExchange, startRecordingShadow } from '../helpers/net.js';
+import { assertAccounted, shadowAccounting, sleep, startNodeApp, startSidecar } from '../helpers/duplicator.js';
 
 const SLOW = 30;
 const FAST = 60;
@@ -41,7 +41,7 @@ async function slowloris(port: number, path: string, keepGoing: () => boolean, o
 
 test('slowloris clients do not hold up others; all bytes exact; all mirrored', { timeout: 120_000 }, async () => {
   const app = await startNodeApp();
-  const shadow = await startShadow();
+  const shadow = await startRecordingShadow();
   const dup = await startSidecar({ upstreamPort: app.port, shadowUrls: [shadow.url] });
   try {
     let fastDone = false;

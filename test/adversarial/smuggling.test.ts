@@ -4,8 +4,8 @@
 // dropped.desync — while the valid requests before it on the same connection are mirrored.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rawExchange } from '../helpers/net.js';
-import { assertAccounted, shadowAccounting, startRawApp, startShadow, startSidecar, tapTotals } from '../helpers/duplicator.js';
+import { rawExchange, startRecordingShadow } from '../helpers/net.js';
+import { assertAccounted, shadowAccounting, startRawApp, startSidecar, tapTotals } from '../helpers/duplicator.js';
 
 const REPLY = Buffer.from('HTTP/1.1 400 Bad Request\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope');
 
@@ -38,7 +38,7 @@ const SHAPES: Record<string, string> = {
 test('smuggling shapes: the app gets the exact bytes and decides; the shadow never gets the ambiguous request', { timeout: 60_000 }, async () => {
   // The app reads until the client's FIN (forwarded by the relay), then answers once and closes.
   const app = await startRawApp((s) => s.on('end', () => s.end(REPLY)));
-  const shadow = await startShadow();
+  const shadow = await startRecordingShadow();
   const dup = await startSidecar({ upstreamPort: app.port, shadowUrls: [shadow.url] });
   try {
     const names = Object.keys(SHAPES);

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
-import { rawExchange } from '../helpers/net.js';
-import { assertAccounted, shadowAccounting, startRawApp, startShadow, startSidecar, tapTotals } from '../helpers/duplicator.js';
+import { rawExchange, startRecordingShadow } from '../helpers/net.js';
+import { assertAccounted, shadowAccounting, startRawApp, startSidecar, tapTotals } from '../helpers/duplicator.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const acceptFor = (key: string) => createHash('sha1').update(key + GUID).digest('base64');
@@ -52,7 +52,7 @@ function wsEcho(s: net.Socket): void {
 
 test('WebSocket through the relay: exact frames both ways, tap goes to tunnel without desync', { timeout: 60_000 }, async () => {
   const app = await startRawApp(wsEcho);
-  const shadow = await startShadow();
+  const shadow = await startRecordingShadow();
   const dup = await startSidecar({ upstreamPort: app.port, shadowUrls: [shadow.url] });
   try {
     const key = randomBytes(16).toString('base64');
@@ -113,7 +113,7 @@ test('WebSocket frames sent in the same write as the handshake; a refused upgrad
     });
   });
   const echo = await startRawApp(wsEcho);
-  const shadow = await startShadow();
+  const shadow = await startRecordingShadow();
   const dupEcho = await startSidecar({ upstreamPort: echo.port, shadowUrls: [shadow.url] });
   const dupRefuse = await startSidecar({ upstreamPort: app.port, shadowUrls: [shadow.url] });
   try {

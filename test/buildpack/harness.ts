@@ -19,10 +19,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startRecordingShadow } from '../helpers/net.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The buildpack under test: the repo itself unless TD_BUILDPACK_DIR points elsewhere. */
@@ -220,26 +220,9 @@ export async function startDistServer(tarball: string, sha256: string): Promise<
   };
 }
 
-export interface Recorded {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** A loopback shadow deployment that records every request it receives. */
-export async function startShadowServer(): Promise<{ port: number; received: Recorded[]; close(): Promise<void> }> {
-  const received: Recorded[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      res.writeHead(202, { 'content-type': 'text/plain' }).end('shadow\n');
-    });
-  });
-  const port = await listen(server);
-  return { port, received, close: () => closeServer(server) };
+/** A loopback shadow deployment that records every request it receives (the test kit's, answering 202). */
+export function startShadowServer(): ReturnType<typeof startRecordingShadow> {
+  return startRecordingShadow({ status: 202, body: 'shadow\n' });
 }
 
 function listen(server: http.Server): Promise<number> {
@@ -258,17 +241,7 @@ function closeServer(server: http.Server): Promise<void> {
   return new Promise((res) => server.close(() => res()));
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = addr && typeof addr === 'object' ? addr.port : 0;
-      s.close(() => res(port));
-    });
-  });
-}
+export { freePort } from '../helpers/net.js';
 
 /** The command of the Procfile's web process. */
 export function procfileWeb(appDir: string): string {

@@ -18,7 +18,8 @@ function configProperties(): Array<{ owner: string; name: string }> {
   const program = ts.createProgram([CONFIG_FILE], { strict: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(CONFIG_FILE)!;
-  const root = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'Config')!;
+  // Every field a mode's Config has is declared on ConfigDraft (what the flags write into).
+  const root = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'ConfigDraft')!;
   const out: Array<{ owner: string; name: string }> = [];
   const visited = new Set<ts.Type>();
   const visit = (type: ts.Type, owner: string) => {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FLAGS, GROUPS, helpText, parseInvocation, MODIFIER_FLAG_NAMES } from '../../src/config/index.js';
+import { FLAGS, GROUPS, helpText, parseInvocation } from '../../src/config/index.js';
+import { MODIFIER_FLAG_NAMES } from '../../src/core/modifier-flag.js';
 import { defaultText } from '../../src/config/help.js';
 import { UNSUPPORTED, findUnsupported } from '../../src/config/unsupported.js';
 import { FLAG_BY_NAME } from '../../src/config/flags.js';

@@ -20,6 +20,11 @@ function config(inv: Invocation): Config {
 function run(argv: string[], env: NodeJS.ProcessEnv = { PORT: '5000' }, deps = noFiles): Config {
   return config(parseInvocation(argv, env, deps));
 }
+/** The config of one mode, by type: fails unless `cfg` is in `mode`. */
+function inMode<M extends Config['mode']>(cfg: Config, mode: M): Extract<Config, { mode: M }> {
+  assert.equal(cfg.mode, mode);
+  return cfg as Extract<Config, { mode: M }>;
+}
 function usageError(fn: () => unknown, code: UsageErrorCode, message: RegExp, hint?: RegExp): UsageError {
   let caught: unknown;
   try {
@@ -35,11 +40,10 @@ function usageError(fn: () => unknown, code: UsageErrorCode, message: RegExp, hi
 }
 
 test('the README example: Procfile + config/gor.options', () => {
-  const cfg = config(parseStartInvocation(['bundle', 'exec', 'rails', 's', '-p', '5000'], { PORT: '5000' }, fs({ '/app/config/gor.options': README_OPTIONS })));
-  assert.equal(cfg.mode, 'wrap');
+  const cfg = inMode(config(parseStartInvocation(['bundle', 'exec', 'rails', 's', '-p', '5000'], { PORT: '5000' }, fs({ '/app/config/gor.options': README_OPTIONS }))), 'wrap');
   assert.equal(cfg.enabled, true);
   assert.deepEqual(cfg.command, ['bundle', 'exec', 'rails', 's', '-p', '5000']);
-  assert.equal(cfg.listen?.port, 5000);
+  assert.equal(cfg.listen.port, 5000);
   assert.deepEqual(cfg.listen, { host: '::', port: 5000 });
   assert.deepEqual(cfg.httpOutputs, [{ url: 'https://my-downstream-app.herokuapp.com/' }]);
   assert.deepEqual(cfg.modifierFlags, [
@@ -199,17 +203,15 @@ test('every bad input names the flag and its source (file:line or command line)'
 
 test('modes: wrap, sidecar, replay, and what is missing', () => {
   assert.equal(run(['--', 'app']).mode, 'wrap');
-  const side = run(['--upstream', 'http://127.0.0.1:3000', '--listen', '127.0.0.1:8080', '--output-null'], {});
-  assert.equal(side.mode, 'sidecar');
+  const side = inMode(run(['--upstream', 'http://127.0.0.1:3000', '--listen', '127.0.0.1:8080', '--output-null'], {}), 'sidecar');
   assert.deepEqual(side.upstream, { kind: 'tcp', host: '127.0.0.1', port: 3000 });
   assert.deepEqual(side.listen, { host: '127.0.0.1', port: 8080 });
-  assert.deepEqual(run(['--upstream', '3000'], { PORT: '8080' }).listen, { host: '::', port: 8080 });
-  const replay = run(['--input-file', 'requests.gor|200%', '--output-http', 'https://s.example'], {});
-  assert.equal(replay.mode, 'replay');
+  assert.deepEqual(inMode(run(['--upstream', '3000'], { PORT: '8080' }), 'sidecar').listen, { host: '::', port: 8080 });
+  const replay = inMode(run(['--input-file', 'requests.gor|200%', '--output-http', 'https://s.example'], {}), 'replay');
   assert.deepEqual(replay.inputFiles, [{ pattern: 'requests.gor', speedPercent: 200 }]);
-  assert.equal(replay.listen, undefined);
+  assert.equal('listen' in replay ? replay.listen : undefined, undefined);
   // --listen instead of PORT in wrap mode
-  assert.deepEqual(run(['--listen', ':9000', '--', 'app'], {}).listen, { host: '::', port: 9000 });
+  assert.deepEqual(inMode(run(['--listen', ':9000', '--', 'app'], {}), 'wrap').listen, { host: '::', port: 9000 });
 
   usageError(() => run(['--input-file', 'x.gor'], {}), 'TD_BAD_USAGE', /needs somewhere to send/, /--output-http/);
   usageError(() => run([], {}), 'TD_BAD_USAGE', /nothing to do/, /-- bundle exec rails s/);
@@ -232,14 +234,14 @@ test('kill switch: TRAFFIC_DUPLICATOR_ENABLED=false|0|no|off', () => {
   // a broken options file does not stop the app from starting while mirroring is off
   const cfg = config(parseStartInvocation(['app'], { PORT: '1', TRAFFIC_DUPLICATOR_ENABLED: 'off' }, fs({ '/app/config/gor.options': '--input-raw :80\n' })));
   assert.equal(cfg.enabled, false);
-  assert.equal(cfg.mode, 'wrap');
+  assert.equal(cfg.mode, 'passthrough', 'the kill switch runs the app command as given');
   assert.match(cfg.notes.join('\n'), /mirroring is off/);
   assert.match(cfg.notes.join('\n'), /options file not used.*--input-raw/);
 });
 
 test('start-traffic-duplicator: all argv is the app command, flags come from the file only', () => {
   const deps = fs({ '/app/config/gor.options': '--output-http https://s.example\n' });
-  const cfg = config(parseStartInvocation(['bin/server', '--output-http', 'https://not-a-flag.example', '--', '-x'], { PORT: '5000' }, deps));
+  const cfg = inMode(config(parseStartInvocation(['bin/server', '--output-http', 'https://not-a-flag.example', '--', '-x'], { PORT: '5000' }, deps)), 'wrap');
   assert.deepEqual(cfg.command, ['bin/server', '--output-http', 'https://not-a-flag.example', '--', '-x']);
   assert.deepEqual(cfg.httpOutputs.map((o) => o.url), ['https://s.example/']);
   usageError(() => parseStartInvocation([], { PORT: '1' }, deps), 'TD_BAD_USAGE', /needs the command/, /Procfile/);

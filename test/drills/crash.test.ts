@@ -3,13 +3,13 @@
 // no process behind: the app's whole group is gone. Answers served before the crash are exact.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rawExchange } from '../helpers/net.js';
-import { alive, assertAccounted, killDrillApp, processGroupMembers, shadowAccounting, startShadow, startWrapper, waitForLog } from '../helpers/duplicator.js';
+import { rawExchange, startRecordingShadow } from '../helpers/net.js';
+import { alive, assertAccounted, killDrillApp, processGroupMembers, shadowAccounting, startDrill, waitForLog } from '../helpers/duplicator.js';
 import { eventually } from '../helpers/net.js';
 
 test('app crash under load: wrapper exits with the app status, no process left', { timeout: 60_000 }, async () => {
-  const shadow = await startShadow();
-  const w = await startWrapper({ args: ['--output-http', shadow.url], env: { SPAWN_GRANDCHILD: '1', CRASH_CODE: '3' } });
+  const shadow = await startRecordingShadow();
+  const w = await startDrill({ args: ['--output-http', shadow.url], env: { SPAWN_GRANDCHILD: '1', CRASH_CODE: '3' } });
   try {
     await waitForLog(w.proc, /at=listening /);
     const appPid = Number((await waitForLog(w.proc, /drill-app pid=(\d+)/))[1]);

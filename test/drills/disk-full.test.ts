@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rawExchange } from '../helpers/net.js';
-import { accountingOf, killDrillApp, startWrapper, statsTotals, stopProc, waitForLog } from '../helpers/duplicator.js';
+import { accountingOf, killDrillApp, startDrill, statsTotals, stopProc, waitForLog } from '../helpers/duplicator.js';
 
 const N = 40;
 
@@ -22,7 +22,7 @@ test('disk full for --output-file: errors.write reported, primary unaffected', {
     return;
   }
   const file = join(mnt, 'requests.gor');
-  const w = await startWrapper({ args: ['--output-file', file, '--output-file-append', '--output-file-flush-interval', '100ms'] });
+  const w = await startDrill({ args: ['--output-file', file, '--output-file-append', '--output-file-flush-interval', '100ms'] });
   try {
     await waitForLog(w.proc, /at=listening /);
     const body = 'b'.repeat(8 * 1024);

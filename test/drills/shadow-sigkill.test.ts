@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { eventually, rawExchange, refusedPort, startProcess } from '../helpers/net.js';
-import { assertAccounted, killDrillApp, shadowAccounting, startWrapper, stopProc, waitForLog } from '../helpers/duplicator.js';
+import { assertAccounted, killDrillApp, shadowAccounting, startDrill, stopProc, waitForLog } from '../helpers/duplicator.js';
 
 const SHADOW = fileURLToPath(new URL('../fixtures/apps/adversarial/stalling-shadow.mjs', import.meta.url));
 const BODY = Buffer.alloc(3 * 1024 * 1024, 'q'); // under --copy-buffer-size (5 MB): it is mirrored
@@ -19,7 +19,7 @@ test('SIGKILL of a shadow mid-body: primary unaffected, the error counted', { ti
   const shadowPort = await refusedPort();
   const shadowUrl = `http://127.0.0.1:${shadowPort}`;
   const shadow = startProcess(process.execPath, [SHADOW, String(shadowPort)]);
-  const w = await startWrapper({ args: ['--output-http', shadowUrl, '--output-http-timeout', '20s'] });
+  const w = await startDrill({ args: ['--output-http', shadowUrl, '--output-http-timeout', '20s'] });
   try {
     await waitForLog(shadow, /listening/);
     await waitForLog(w.proc, /at=listening /);

@@ -4,15 +4,15 @@
 // within the grace period, every copy is accounted for, and the app's group is gone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, rawExchange } from '../helpers/net.js';
-import { alive, assertAccounted, killDrillApp, processGroupMembers, shadowAccounting, startShadow, startWrapper, waitForLog } from '../helpers/duplicator.js';
+import { eventually, rawExchange, startRecordingShadow } from '../helpers/net.js';
+import { alive, assertAccounted, killDrillApp, processGroupMembers, shadowAccounting, startDrill, waitForLog } from '../helpers/duplicator.js';
 
 const IN_FLIGHT = 20;
 const GRACE_MS = 10_000;
 
 test('SIGTERM under load: in-flight requests complete; exit with the app status within the grace', { timeout: 60_000 }, async () => {
-  const shadow = await startShadow();
-  const w = await startWrapper({ args: ['--output-http', shadow.url, '--shutdown-grace', `${GRACE_MS}ms`], env: { TERM_EXIT_CODE: '42' } });
+  const shadow = await startRecordingShadow();
+  const w = await startDrill({ args: ['--output-http', shadow.url, '--shutdown-grace', `${GRACE_MS}ms`], env: { TERM_EXIT_CODE: '42' } });
   try {
     await waitForLog(w.proc, /at=listening /);
     const appPid = Number((await waitForLog(w.proc, /drill-app pid=(\d+)/))[1]);

@@ -8,8 +8,8 @@ import net from 'node:net';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rawExchange } from '../helpers/net.js';
-import { assertAccounted, killDrillApp, shadowAccounting, startShadow, startWrapper, stopProc, waitForLog } from '../helpers/duplicator.js';
+import { rawExchange, startRecordingShadow } from '../helpers/net.js';
+import { assertAccounted, killDrillApp, shadowAccounting, startDrill, stopProc, waitForLog } from '../helpers/duplicator.js';
 
 const DELAY_MS = 45_000;
 
@@ -26,8 +26,8 @@ const probe = (port: number) =>
 test('slow boot: $PORT is not bound before the app is ready, and is right after', { timeout: 150_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'td-slow-boot-'));
   const marker = join(dir, 'listening');
-  const shadow = await startShadow();
-  const w = await startWrapper({ args: ['--output-http', shadow.url], env: { BOOT_DELAY_MS: String(DELAY_MS), BOOT_MARKER: marker } });
+  const shadow = await startRecordingShadow();
+  const w = await startDrill({ args: ['--output-http', shadow.url], env: { BOOT_DELAY_MS: String(DELAY_MS), BOOT_MARKER: marker } });
   try {
     // The app writes the marker right before it listens; a probe that connects while the
     // marker is still absent would mean the wrapper bound $PORT before the app was up.

@@ -46,7 +46,7 @@ async function runScenario(withControl: boolean): Promise<{ report: CompareRepor
       live = (await res.json()) as CompareReport;
       return live.destinations?.find((d) => d.role === 'candidate')?.compared === 93;
     }, 20_000, 'the live report to count every pair');
-    const code = await wrapper.stop();
+    const { code } = await wrapper.stop();
     assert.equal(code, 0, wrapper.logs());
     const report = JSON.parse(readFileSync(json, 'utf8')) as CompareReport;
     // The HTML report of the same findings (the bad-candidate test writes one through --compare-report).
@@ -154,7 +154,7 @@ test('a candidate answering garbage, huge, endless, non-UTF-8, invalid JSON, nev
       return [...(st ?? [])].filter(([k]) => k === 'compare.compared' || k.startsWith('compare.unpaired.')).reduce((n, [, v]) => n + v, 0);
     };
     await eventually(() => settled(wrapper!.logs()) === paths.length, 30_000, 'every copy compared or counted');
-    const code = await wrapper.stop();
+    const { code } = await wrapper.stop();
     assert.equal(code, 0, wrapper.logs());
     const logs = wrapper.logs();
     assert.doesNotMatch(logs, /compare-error|uncaught|TypeError/i);
@@ -188,7 +188,7 @@ test('compare a recorded capture with a new version: production answers from the
   try {
     await sendTraffic(recorder.port);
   } finally {
-    assert.equal(await recorder.stop(), 0, recorder.logs());
+    assert.equal((await recorder.stop()).code, 0, recorder.logs());
   }
   // Replay to the candidate, comparing with the recorded answers.
   const candidate = await startApp((p) => appArgs(p, 'candidate'));

@@ -100,7 +100,7 @@ test('wrap: --verbose logs each copy with status and latency; at exit the totals
     await eventually(() => shadow.received.length === 3, 10_000, 'three copies');
     await eventually(() => (w!.logs().match(/at=copy /g) ?? []).length === 3, 10_000, 'three debug lines');
     assert.match(w.logs(), /at=copy level=debug dest=http:\/\/127\.0\.0\.1:\d+\/? method=GET target="\/v0\?q=1" status=201 latency_ms=\d+\.\d/);
-    assert.equal(await w.stop(), 0);
+    assert.equal((await w.stop()).code, 0);
     const total = w.logs().split('\n').find((l) => / at=stats-total dest=http:/.test(l));
     assert.ok(total, w.logs());
     assert.match(total, /seen=3 mirrored=3/);
@@ -132,7 +132,7 @@ test('sh -c strings get the private port swapped in, so a shell-wrapped app is r
     const app = APP_COMMANDS.node(0)[1]!;
     w = await startWrapper({ args: (port) => ['--output-null', '--', 'sh', '-c', `exec node ${app} ${port}`] });
     assert.equal(await get(w.port, '/'), 200);
-    assert.equal(await w.stop(), 0);
+    assert.equal((await w.stop()).code, 0);
   } finally {
     // SIGTERM, not SIGKILL: the wrapper then stops its app's process group too.
     if (w && w.proc.child.exitCode === null) await w.stop();

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
 import { eventually, sha256, startRecordingShadow } from '../helpers/net.js';
-import { APP_COMMANDS, startWrapper, type Wrapper } from '../helpers/wrapper.js';
+import { APP_COMMANDS, startWrapper, type Duplicator } from '../helpers/wrapper.js';
 import { E2E_GOR } from '../fixtures/e2e-gor/cli.js';
 
 interface Req {
@@ -56,7 +56,7 @@ async function sendAll(port: number, reqs: Req[]): Promise<void> {
 const mw = (script: string) => `${process.execPath} ${path.join(E2E_GOR, script)}`;
 const app = () => APP_COMMANDS.node(0).slice(0, 2);
 
-async function kill(w: Wrapper | undefined): Promise<void> {
+async function kill(w: Duplicator | undefined): Promise<void> {
   if (!w) return;
   w.proc.kill('SIGKILL');
   await w.proc.exited;
@@ -64,7 +64,7 @@ async function kill(w: Wrapper | undefined): Promise<void> {
 
 test('goreplay_middleware script: the shadow gets the added header and no /skip request; primary unchanged', async () => {
   const shadow = await startRecordingShadow();
-  let w: Wrapper | undefined;
+  let w: Duplicator | undefined;
   try {
     w = await startWrapper({ args: () => ['--middleware', mw('tag-and-skip.js'), '--output-http', shadow.url, '--', ...app()] });
     const kept: Req[] = [
@@ -81,7 +81,7 @@ test('goreplay_middleware script: the shadow gets the added header and no /skip 
     // The middleware saw every request (so the /skip drops are its decision, not a filter of ours).
     await eventually(() => [...kept, ...skipped].every((r) => w!.logs().includes(`mw-saw ${r.method} ${r.target.split('?')[0]}`)), 15_000, 'middleware to see every request');
     await eventually(() => shadow.received.length >= kept.length, 15_000, 'shadow to receive the kept copies');
-    assert.equal(await w.stop(), 0, w.logs());
+    assert.equal((await w.stop()).code, 0, w.logs());
 
     assert.deepEqual(
       shadow.received.map((r) => `${r.method} ${r.url}`).sort(),
@@ -105,13 +105,13 @@ test('goreplay_middleware script: the shadow gets the added header and no /skip 
 
 test('a middleware that exits at once: the primary answers every request, copies are counted as middleware drops', async () => {
   const shadow = await startRecordingShadow();
-  let w: Wrapper | undefined;
+  let w: Duplicator | undefined;
   try {
     w = await startWrapper({ args: () => ['--middleware', mw('exit-now.js'), '--output-http', shadow.url, '--shutdown-grace', '3s', '--', ...app()] });
     await eventually(() => /at=middleware-exit/.test(w!.logs()), 15_000, 'at=middleware-exit');
     const reqs: Req[] = Array.from({ length: 8 }, (_, i) => (i % 2 ? { method: 'POST', target: `/p/${i}`, body: Buffer.from(`n=${i}`) } : { method: 'GET', target: `/g/${i}` }));
     await sendAll(w.port, reqs);
-    assert.equal(await w.stop(), 0, w.logs());
+    assert.equal((await w.stop()).code, 0, w.logs());
     const logs = w.logs();
     assert.match(logs, /at=middleware-exit .*code=3/, `the exit and its status are logged\n${logs}`);
     assert.match(logs, /giving up/, "the middleware's stderr is logged");
@@ -133,7 +133,7 @@ test('a middleware that exits at once: the primary answers every request, copies
 
 test('a middleware that never reads stdin: the primary answers every request (also multi-MB bodies), copies are dropped, not queued without bound', async () => {
   const shadow = await startRecordingShadow();
-  let w: Wrapper | undefined;
+  let w: Duplicator | undefined;
   try {
     w = await startWrapper({ args: () => ['--middleware', mw('hang.js'), '--output-http', shadow.url, '--shutdown-grace', '2s', '--', ...app()] });
     // 3 MiB bodies become 6 MiB hex lines: the pipe takes ~64 KiB, the 32 MiB queue the next
@@ -144,7 +144,7 @@ test('a middleware that never reads stdin: the primary answers every request (al
       ...Array.from({ length: 5 }, (_, i) => ({ method: 'GET', target: `/small/${i}` })),
     ];
     await sendAll(w.port, reqs);
-    assert.equal(await w.stop(), 0, w.logs());
+    assert.equal((await w.stop()).code, 0, w.logs());
     const logs = w.logs();
     assert.match(logs, /at=middleware-exit/, `the (forced) exit at shutdown is logged\n${logs}`);
     const m = w.stats().get('middleware');

@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { readdirSync, readFileSync } from 'node:fs';
 import { eventually, startRecordingShadow, sha256, type RecordedRequest } from '../helpers/net.js';
-import { APP_COMMANDS, startWrapper, type Wrapper } from '../helpers/wrapper.js';
+import { APP_COMMANDS, startWrapper, type Duplicator } from '../helpers/wrapper.js';
 import { GOR_FIXTURES, decodeStrict, logValue, runCli, tempDir, writeGor } from '../fixtures/e2e-gor/cli.js';
 import type { GorRecord } from '../../src/gor/codec.js';
 import { nowNs } from '../../src/core/message.js';
@@ -140,7 +140,7 @@ test('record live traffic with the wrapper, check the .gor file, replay it to a 
   const live = await startRecordingShadow();
   const replayShadow = await startRecordingShadow();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
-  let wrapper: Wrapper | undefined;
+  let wrapper: Duplicator | undefined;
   try {
     wrapper = await startWrapper({
       args: () => ['--output-file', path.join(tmp.dir, 'rec_%Y.gor'), '--output-http', live.url, '--', ...APP_COMMANDS.node(0).slice(0, 2)],
@@ -154,7 +154,7 @@ test('record live traffic with the wrapper, check the .gor file, replay it to a 
     agent.destroy();
     // Copies to the live shadow are asynchronous: wait for them before stopping.
     await eventually(() => live.received.length >= TRAFFIC.length, 15_000, 'live shadow to receive every copy');
-    assert.equal(await wrapper.stop(), 0, `wrapper exit status\n${wrapper.logs()}`);
+    assert.equal((await wrapper.stop()).code, 0, `wrapper exit status\n${wrapper.logs()}`);
     assert.match(wrapper.logs(), /at=stats /, 'final stats line');
 
     // ---- the file ----

@@ -91,7 +91,7 @@ async function runAgainstApp(app: keyof typeof APP_COMMANDS, extraOptions: strin
     const all = perConn.flat();
     const expected = all.filter((r) => expectSixMegMirrored || r.body.length <= 5 * 1024 * 1024);
     for (const s of shadows) await eventually(() => s.received.length >= expected.length, 30_000, `${app}: shadow to receive ${expected.length}`);
-    const code = await wrapper.stop();
+    const code = (await wrapper.stop()).code;
     assert.equal(code, 0, wrapper.logs());
 
     for (const s of shadows) {

@@ -97,7 +97,7 @@ test('no outputs configured: plain pass-through, warned once', { timeout: 30_000
     assert.equal(r.status, 200);
     assert.match(r.body, /^node GET \/hello\?x=1 /);
     assert.equal(w.logs().match(/at=no-outputs/g)?.length, 1);
-    assert.equal(await w.stop(), 0);
+    assert.equal((await w.stop()).code, 0);
   } finally {
     w.proc.kill('SIGKILL');
   }
@@ -170,7 +170,7 @@ test('a malformed client request reaches the app untouched and is never mirrored
     assert.equal(r.status, 200);
     await eventually(() => shadow.received.length === 1, 10_000, 'the good request to be mirrored');
     assert.equal(shadow.received[0]!.url, '/after');
-    assert.equal(await w.stop(), 0);
+    assert.equal((await w.stop()).code, 0);
     assert.equal(w.stats().get('tap')?.get('dropped.desync'), 1, w.logs());
   } finally {
     w.proc.kill('SIGKILL');

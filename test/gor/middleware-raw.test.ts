@@ -10,7 +10,8 @@ import type { Message, RequestMessage } from '../../src/core/message.js';
 import { createMiddleware } from '../../src/gor/middleware.js';
 import { parseRequestBytes, serializeRequest } from '../../src/http1/index.js';
 import { Stats } from '../../src/telemetry/stats.js';
-import { memoryLog, until } from './helpers.js';
+import { memoryLog } from './helpers.js';
+import { eventually } from '../helpers/net.js';
 import { middlewareOpts } from '../outputs/helpers.js';
 
 const ECHO = fileURLToPath(new URL('../fixtures/middleware/echo.js', import.meta.url));
@@ -23,7 +24,7 @@ test('a pass-through middleware gets and gives back the payload as received', as
   const mw = createMiddleware(middlewareOpts(`'${process.execPath}' '${ECHO}'`, { pendingTimeoutMs: 2000 }), { stats: new Stats(), log: memoryLog(), onMessage: (m) => got.push(m) });
   try {
     mw.offer(parsed.message);
-    await until(() => got.length === 1, 'the echoed request');
+    await eventually(() => got.length === 1, 10_000, 'the echoed request');
   } finally {
     await mw.close(1000);
   }

@@ -6,7 +6,8 @@ import { UsageError } from '../../src/core/errors.js';
 import { splitCommandLine } from '../../src/gor/command-line.js';
 import { createMiddleware } from '../../src/gor/middleware.js';
 import { Stats } from '../../src/telemetry/stats.js';
-import { memoryLog, until } from './helpers.js';
+import { memoryLog } from './helpers.js';
+import { eventually } from '../helpers/net.js';
 import { flagDefaults, middlewareOpts } from '../outputs/helpers.js';
 import { planMirror } from '../../src/engine/mirror-engine.js';
 
@@ -54,7 +55,7 @@ test('a goreplay_middleware script modifies requests, drops /skip ones (counted)
     assert.deepEqual(mw.offer(req('aaa2', '/skip/me')), { accepted: true });
     assert.deepEqual(mw.offer(req('aaa3', '/b?x=1', 'hello')), { accepted: true });
     assert.deepEqual(mw.offer(resp('aaa1')), { accepted: true });
-    await until(() => got.length === 3, 'three echoed messages');
+    await eventually(() => got.length === 3, 10_000, 'three echoed messages');
     const reqs = got.filter((m): m is RequestMessage => m.type === 'request');
     assert.deepEqual(reqs.map((r) => [r.id, r.target, getHeader(r.headers, 'X-Middleware')]), [
       ['aaa1', '/a', 'seen'],
@@ -63,7 +64,7 @@ test('a goreplay_middleware script modifies requests, drops /skip ones (counted)
     assert.equal(reqs[1]!.body.toString(), 'hello');
     const r = got.find((m): m is ResponseMessage => m.type === 'response')!;
     assert.deepEqual([r.id, r.status, r.latencyNs], ['aaa1', 201, 777n]);
-    await until(() => stats.entry('middleware').dropped.middleware_dropped === 1, 'the /skip request to age out: ' + JSON.stringify(stats.entry('middleware')));
+    await eventually(() => stats.entry('middleware').dropped.middleware_dropped === 1, 10_000, 'the /skip request to age out: ' + JSON.stringify(stats.entry('middleware')));
     assert.ok(log.lines.some((l) => l.includes('at=middleware-stderr') && l.includes('saw GET /skip/me')), log.lines.join('\n'));
     // Replayed responses go to the middleware only when asked for (the engine routes them elsewhere otherwise).
     assert.equal(mw.wants(resp('aaa1', 'replayed-response')), false);
@@ -92,7 +93,7 @@ test('a middleware that exits at once: exit logged with its code, restarted with
     }
     assert.ok(refused > 0, 'offers while it is down are refused at once');
     // Refusals are returned (the fan-out counts them); what was accepted is lost with the child, counted here.
-    await until(() => stats.totalDropped('middleware') === offered - refused, 'every accepted copy to be accounted for');
+    await eventually(() => stats.totalDropped('middleware') === offered - refused, 10_000, 'every accepted copy to be accounted for');
     assert.equal(stats.entry('middleware').dropped.middleware_unavailable, offered - refused);
     assert.equal(stats.entry('middleware').seen, offered);
     assert.ok(stats.readGauges('middleware').restarts! >= 2, 'restarts are a gauge, not copy errors');
@@ -137,7 +138,7 @@ test('output lines that are not hex or not gor records are counted and logged, n
   const mw = createMiddleware(middlewareOpts(cmd('garbage.js')), { stats, log, onMessage: (m) => got.push(m) });
   try {
     mw.offer(req('g1', '/fine'));
-    await until(() => got.length === 1, 'the echoed request');
+    await eventually(() => got.length === 1, 10_000, 'the echoed request');
     assert.equal((got[0] as RequestMessage).target, '/fine');
     // Lines that are no copy of ours are not copies: a gauge, outside seen = mirrored + dropped + errors.
     assert.equal(stats.readGauges('middleware').bad_lines, 3);

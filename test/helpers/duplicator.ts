@@ -1,88 +1,28 @@
-// Helpers for end-to-end tests that run the real CLI (dist/cli/main.js) as a child process:
-// start it as a sidecar or a wrapper, read its stats lines, sample its RSS from /proc,
-// and small raw-socket servers (an app that records bytes, a configurable shadow).
+// Helpers for the end-to-end, adversarial and drill tests that run the built CLI as a child
+// process (launched by wrapper.ts): the accounting read from its stats lines, its RSS from
+// /proc, the drill app, and small raw-socket servers (an app that records bytes).
 // Run `npm run build` first: the tests spawn the built CLI, not the sources.
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import { eventually, refusedPort, startProcess, startRecordingShadow, type Proc } from './net.js';
+import { sumStatsLines } from '../../src/telemetry/stats-line.js';
+import { eventually, refusedPort, startProcess, type Proc } from './net.js';
+import { startWrapper, type Duplicator } from './wrapper.js';
 
-export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export { MAIN as CLI, assertBuilt, startSidecar, stopProc, type Duplicator } from './wrapper.js';
 export const NODE_APP = fileURLToPath(new URL('../fixtures/apps/node/app.mjs', import.meta.url));
 export const ADVERSARIAL_APPS = fileURLToPath(new URL('../fixtures/apps/adversarial/', import.meta.url));
-
-export function assertBuilt(): void {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` before these tests`);
-}
-
-export interface Duplicator {
-  proc: Proc;
-  pid: number;
-  port: number;
-  /** SIGTERM, wait for the exit (SIGKILL after `guardMs`), return the exit and the whole log. */
-  stop(guardMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>;
-}
-
-/** Starts the CLI as a sidecar in front of `upstreamPort`, mirroring to `shadowUrls`. */
-export async function startSidecar(opts: {
-  upstreamPort: number;
-  shadowUrls?: string[];
-  args?: string[];
-  /** A shell prefix such as `ulimit -n 30000;` (then the CLI runs under /bin/sh -c … exec). */
-  shellPrefix?: string;
-  /** Extra environment for the CLI (e.g. TRAFFIC_DUPLICATOR_ADMIN_TOKEN). */
-  env?: NodeJS.ProcessEnv;
-}): Promise<Duplicator> {
-  assertBuilt();
-  const port = await refusedPort();
-  const args = [
-    CLI,
-    '--listen', `127.0.0.1:${port}`,
-    '--upstream', `http://127.0.0.1:${opts.upstreamPort}`,
-    ...(opts.shadowUrls ?? []).flatMap((u) => ['--output-http', u]),
-    '--stats-interval', '1h',
-    ...(opts.args ?? []),
-  ];
-  const proc = opts.shellPrefix
-    ? startProcess('/bin/sh', ['-c', `${opts.shellPrefix} exec "$0" "$@"`, process.execPath, ...args], { env: { ...process.env, ...opts.env } })
-    : startProcess(process.execPath, args, { env: { ...process.env, ...opts.env } });
-  try {
-    await eventually(() => /at=listening /.test(proc.output()) || proc.child.exitCode !== null, 20_000, 'at=listening');
-    if (!/at=listening /.test(proc.output())) throw new Error(`duplicator did not start:\n${proc.output()}`);
-  } catch (e) {
-    proc.kill();
-    throw e;
-  }
-  return { proc, pid: proc.child.pid!, port, stop: (guardMs) => stopProc(proc, guardMs) };
-}
-
-export async function stopProc(proc: Proc, guardMs = 20_000) {
-  proc.kill('SIGTERM');
-  const guard = setTimeout(() => proc.kill('SIGKILL'), guardMs);
-  const { code, signal } = await proc.exited;
-  clearTimeout(guard);
-  return { code, signal, output: proc.output() };
-}
 
 export type Totals = Record<string, number>;
 
 /**
- * Sums every `at=stats` line per destination. The reporter prints deltas since its
- * previous line, so the final line alone is only the last interval; the sum is the total.
+ * Each destination's counters summed over every `at=stats` line. The reporter prints deltas
+ * since its previous line, so the final line alone is only the last interval; the sum is the total.
  */
 export function statsTotals(output: string): Map<string, Totals> {
-  const out = new Map<string, Totals>();
-  for (const line of output.split('\n')) {
-    if (!line.includes(' at=stats ')) continue;
-    const dest = /\bdest=(\S+)/.exec(line)?.[1];
-    if (!dest) continue;
-    const t = out.get(dest) ?? {};
-    for (const m of line.matchAll(/\bcount#([\w.]+)=(\d+)/g)) t[m[1]!] = (t[m[1]!] ?? 0) + Number(m[2]);
-    out.set(dest, t);
-  }
-  return out;
+  return new Map([...sumStatsLines(output.split('\n'))].map(([dest, t]) => [dest, Object.fromEntries(t.counts)]));
 }
 
 export interface Accounting {
@@ -183,11 +123,6 @@ export async function startRawApp(onConnection: (sock: net.Socket, received: () 
   };
 }
 
-/** A recording shadow (see net.ts), with a configurable header-size limit. */
-export function startShadow(opts: { maxHeaderSize?: number } = {}): ReturnType<typeof startRecordingShadow> {
-  return startRecordingShadow(opts);
-}
-
 /** Starts the node fixture app on a free port and waits for it. */
 export async function startNodeApp(): Promise<{ port: number; proc: Proc; pid: number }> {
   const port = await refusedPort();
@@ -231,16 +166,15 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export const DRILL_APP = fileURLToPath(new URL('../fixtures/apps/adversarial/drill-app.mjs', import.meta.url));
 
 /**
- * Starts the CLI as a wrapper: `PORT=<public> node main.js ARGS -- node drill-app.mjs`.
+ * A drill: the CLI wrapping the drill app, `PORT=<public> traffic-duplicator ARGS -- node drill-app.mjs`.
  * Does not wait for anything (a drill may want to watch the boot); see waitForLog.
  */
-export async function startWrapper(opts: { args?: string[]; env?: NodeJS.ProcessEnv; app?: string[] } = {}): Promise<{ proc: Proc; pid: number; port: number }> {
-  assertBuilt();
-  const port = await refusedPort();
-  const proc = startProcess(process.execPath, [CLI, '--stats-interval', '1h', ...(opts.args ?? []), '--', ...(opts.app ?? [process.execPath, DRILL_APP])], {
-    env: { ...process.env, ...opts.env, PORT: String(port) },
+export function startDrill(opts: { args?: string[]; env?: NodeJS.ProcessEnv; app?: string[] } = {}): Promise<Duplicator> {
+  return startWrapper({
+    args: () => ['--stats-interval', '1h', ...(opts.args ?? []), '--', ...(opts.app ?? [process.execPath, DRILL_APP])],
+    env: opts.env,
+    waitFor: null,
   });
-  return { proc, pid: proc.child.pid!, port };
 }
 
 /** Waits until the process's output matches `re` (throws if it exits first or the guard passes). */

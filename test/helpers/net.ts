@@ -50,70 +50,111 @@ export interface RecordedRequest {
   bodyLength: number;
 }
 
-/** A shadow server on loopback that records what it receives. */
-export async function startRecordingShadow(opts: { delayMs?: number; status?: number; maxHeaderSize?: number } = {}): Promise<{
+export interface RecordingShadowOptions {
+  /** Answer after this many ms (or as many as the function says for the request's target). */
+  delayMs?: number | ((url: string) => number);
+  status?: number;
+  /** The answer's body (default 'shadow ok\n') and extra headers. */
+  body?: string;
+  headers?: Record<string, string>;
+  maxHeaderSize?: number;
+  /** false: only count requests and body bytes (a long load run must not grow a list). */
+  record?: boolean;
+}
+
+export interface RecordingShadow {
   url: string;
   port: number;
+  /** The node:http server, for tests that tune it (e.g. keepAliveTimeout). */
+  server: http.Server;
+  /** What it received, in order of completion (empty with `record: false`). */
   received: RecordedRequest[];
+  /** Requests, body bytes and connections received, always counted. */
+  readonly counts: { requests: number; bytes: number; connections: number };
   close(): Promise<void>;
-}> {
+}
+
+/** The one recording shadow: a real node:http server on loopback that records what it receives. */
+export async function startRecordingShadow(opts: RecordingShadowOptions = {}): Promise<RecordingShadow> {
   const received: RecordedRequest[] = [];
+  const counts = { requests: 0, bytes: 0, connections: 0 };
+  const timers = new Set<NodeJS.Timeout>();
   const server = http.createServer({ maxHeaderSize: opts.maxHeaderSize ?? 16 * 1024 }, (req, res) => {
     const hash = createHash('sha256');
     let len = 0;
+    req.on('error', () => {});
+    res.on('error', () => {});
     req.on('data', (c: Buffer) => {
       hash.update(c);
       len += c.length;
     });
     req.on('end', () => {
-      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, bodySha: hash.digest('hex'), bodyLength: len });
+      counts.requests++;
+      counts.bytes += len;
+      const url = req.url ?? '';
+      if (opts.record ?? true) received.push({ method: req.method ?? '', url, headers: req.headers, rawHeaders: req.rawHeaders, bodySha: hash.digest('hex'), bodyLength: len });
       const reply = () => {
-        res.writeHead(opts.status ?? 200, { 'content-type': 'text/plain' });
-        res.end('shadow ok\n');
+        if (res.destroyed) return;
+        res.writeHead(opts.status ?? 200, { 'content-type': 'text/plain', ...opts.headers });
+        res.end(opts.body ?? 'shadow ok\n');
       };
-      if (opts.delayMs) setTimeout(reply, opts.delayMs);
-      else reply();
+      const delay = typeof opts.delayMs === 'function' ? opts.delayMs(url) : opts.delayMs;
+      if (!delay) return reply();
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        reply();
+      }, delay);
+      timers.add(timer);
     });
   });
   server.keepAliveTimeout = 60_000;
+  server.on('connection', () => counts.connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as net.AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    server,
     received,
+    counts,
     close: () =>
       new Promise<void>((r) => {
+        for (const t of timers) clearTimeout(t);
         server.closeAllConnections();
         server.close(() => r());
       }),
   };
 }
 
-/** A server that accepts connections and never answers (a black hole). */
-export async function startBlackHole(): Promise<{ url: string; port: number; close(): Promise<void> }> {
+/** A raw TCP server that runs `onSocket` per connection (black hole, reset, …) and destroys every socket on close. */
+export async function rawServer(onSocket: (s: net.Socket) => void): Promise<{ url: string; port: number; accepted: () => number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
+  let accepted = 0;
   const server = net.createServer((s) => {
+    accepted++;
     sockets.add(s);
-    s.on('error', () => {});
     s.on('close', () => sockets.delete(s));
-    s.resume();
+    s.on('error', () => {});
+    onSocket(s);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as net.AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
+    accepted: () => accepted,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(() => r()));
+    },
   };
 }
 
-/** A port that nothing listens on (bound, then released). */
-export async function refusedPort(): Promise<number> {
+/** A server that accepts connections, reads and discards, and never answers (a black hole). */
+export const startBlackHole = () => rawServer((s) => s.resume());
+
+/** A free loopback port: bound, then released (to bind, or as one where nothing listens). */
+export async function freePort(): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   const port = (s.address() as net.AddressInfo).port;
@@ -121,9 +162,8 @@ export async function refusedPort(): Promise<number> {
   return port;
 }
 
-export async function freePort(): Promise<number> {
-  return refusedPort();
-}
+/** A port that nothing listens on (connections are refused): a free port, by another name. */
+export const refusedPort = freePort;
 
 /** Waits until something accepts TCP connections on the port. */
 export async function waitForPort(port: number, timeoutMs = 20_000, host = '127.0.0.1'): Promise<void> {

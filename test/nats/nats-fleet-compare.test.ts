@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, assertBuilt } from '../helpers/duplicator.js';
-import { startWrapper, type Wrapper } from '../helpers/wrapper.js';
+import { startWrapper, type Duplicator } from '../helpers/wrapper.js';
 import { startProcess, startRecordingShadow, freePort, waitForPort, type Proc } from '../helpers/net.js';
 import { startNatsCluster, natsServerBinary, type NatsCluster } from '../helpers/nats-cluster.js';
 import { appArgs, sendTraffic, requests, EXPECTED } from '../fixtures/compare/scenario.js';
@@ -46,7 +46,7 @@ describe('fleet view of comparisons over NATS', { skip, timeout: 180_000 }, () =
     // Two instances, one after the other (the machine is small): each compares the whole scenario.
     for (const dyno of ['web.1', 'web.2']) {
       const json = path.join(dir, `${dyno}.json`);
-      let w: Wrapper | undefined;
+      let w: Duplicator | undefined;
       try {
         w = await startWrapper({
           env: { DYNO: dyno },
@@ -59,7 +59,7 @@ describe('fleet view of comparisons over NATS', { skip, timeout: 180_000 }, () =
         });
         const statuses = await sendTraffic(w.port);
         assert.ok(statuses.every((s) => s === 200), `clients saw ${[...new Set(statuses)].join(',')}`);
-        const code = await w.stop();
+        const { code } = await w.stop();
         assert.equal(code, 0, w.logs().slice(-3000));
         assert.match(w.logs(), /at=compare-summary-published /, 'the summary went to the stream');
         own.push(JSON.parse(readFileSync(json, 'utf8')) as CompareReport);

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { CLI, NODE_APP, assertBuilt, accountingOf, assertAccounted, startWrapper, statsTotals, stopProc, waitForLog } from '../helpers/duplicator.js';
+import { CLI, NODE_APP, assertBuilt, accountingOf, assertAccounted, startDrill, statsTotals, stopProc, waitForLog } from '../helpers/duplicator.js';
 import { RawKeepAliveClient } from '../helpers/http-client.js';
 import { eventually, startProcess } from '../helpers/net.js';
 import { startNatsCluster, natsServerBinary, type NatsCluster } from '../helpers/nats-cluster.js';
@@ -16,7 +16,7 @@ const EMPTY_SHA = createHash('sha256').update('').digest('hex');
 const expectedBody = (path: string) => `node GET ${path} len=0 sha256=${EMPTY_SHA}\n`;
 
 async function startNatsWrapper(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const w = await startWrapper({ args, env, app: [process.execPath, NODE_APP] });
+  const w = await startDrill({ args, env, app: [process.execPath, NODE_APP] });
   await waitForLog(w.proc, /at=listening /, 30_000);
   return w;
 }

@@ -8,7 +8,8 @@ import { createNullOutput } from '../../src/outputs/null-output.js';
 import { createStdoutOutput } from '../../src/outputs/stdout-output.js';
 import { Stats } from '../../src/telemetry/stats.js';
 import { OUTPUT_INTERNALS } from '../../src/config/flags.js';
-import { memoryLog, until } from '../gor/helpers.js';
+import { memoryLog } from '../gor/helpers.js';
+import { eventually } from '../helpers/net.js';
 
 const req = (n: number, body = ''): RequestMessage => ({
   type: 'request',
@@ -47,7 +48,7 @@ test('stdout output on /dev/full: write errors are counted and logged, nothing t
   const log = memoryLog();
   const out = createStdoutOutput(OUTPUT_INTERNALS.stdoutQueue, { stats, log, stream });
   out.offer(req(1));
-  await until(() => (stats.entry('stdout').errors.write ?? 0) >= 1, 'ENOSPC from /dev/full');
+  await eventually(() => (stats.entry('stdout').errors.write ?? 0) >= 1, 10_000, 'ENOSPC from /dev/full');
   // Later offers are refused as a value, not an exception.
   assert.deepEqual(out.offer(req(2)), { accepted: false, reason: 'destination_down' });
   await out.close(1000);

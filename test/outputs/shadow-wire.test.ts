@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import type { RequestMessage } from '../../src/core/message.js';
 import { parseRequestBytes, serializeRequest } from '../../src/http1/index.js';
 import { compileModifiers, isDropped } from '../../src/pipeline/index.js';
+import { gorFlag } from '../pipeline/gor-flag.js';
 import { parseDestination, shadowWireBytes } from '../../src/outputs/http-request.js';
 import { requestHead } from '../../src/http1/serialize.js';
 
@@ -31,7 +32,7 @@ function parse(wire: string): RequestMessage {
 }
 
 function run(msg: RequestMessage, flags: [string, string][]): RequestMessage {
-  const out = compileModifiers(flags.map(([flag, value]) => ({ flag, value, source: 'test' }))).run(msg);
+  const out = compileModifiers(flags.map(([flag, value]) => gorFlag(flag, value, 'test'))).run(msg);
   assert.ok(!isDropped(out), 'not dropped');
   return out;
 }
@@ -58,7 +59,7 @@ test('set-header: an existing field re-emits only its line; a new one is inserte
 
 test('set-header Host is kept as set (it makes the output preserve Host)', () => {
   const flags: [string, string][] = [['--http-set-header', 'Host: shadow.example']];
-  const pipeline = compileModifiers(flags.map(([flag, value]) => ({ flag, value, source: 'test' })));
+  const pipeline = compileModifiers(flags.map(([flag, value]) => gorFlag(flag, value, 'test')));
   assert.equal(pipeline.setsHost, true);
   const m = run(parse(WIRE), flags);
   assert.equal(wire(m, pipeline.setsHost), withHost(WIRE, 'shadow.example'));

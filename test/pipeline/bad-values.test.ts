@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError } from '../../src/core/errors.js';
 import { compileModifiers } from '../../src/pipeline/index.js';
+import { gorFlag } from './gor-flag.js';
 
 const SOURCE = 'config/gor.options:3';
 
@@ -46,7 +47,7 @@ const BAD: [string, string, RegExp][] = [
 for (const [flag, value, what] of BAD) {
   test(`bad value: ${flag} ${JSON.stringify(value)}`, () => {
     assert.throws(
-      () => compileModifiers([{ flag, value, source: SOURCE }]),
+      () => compileModifiers([gorFlag(flag, value, SOURCE)]),
       (err: unknown) => {
         assert.ok(err instanceof UsageError, String(err));
         assert.equal(err.code, 'TD_BAD_VALUE');
@@ -63,19 +64,19 @@ test('every hint example is itself a valid value', () => {
   for (const [flag, value] of BAD) {
     let hint = '';
     try {
-      compileModifiers([{ flag, value, source: SOURCE }]);
+      compileModifiers([gorFlag(flag, value, SOURCE)]);
     } catch (err) {
       hint = (err as UsageError).hint ?? '';
     }
     const example = /e\.g\. \S+ '(.*)'$/.exec(hint)?.[1];
     assert.ok(example !== undefined, hint);
-    assert.doesNotThrow(() => compileModifiers([{ flag, value: example, source: 'hint' }]), `${flag} '${example}'`);
+    assert.doesNotThrow(() => compileModifiers([gorFlag(flag, example, 'hint')]), `${flag} '${example}'`);
   }
 });
 
 test('an unknown flag is named with its source', () => {
   assert.throws(
-    () => compileModifiers([{ flag: '--http-allow-params', value: 'x', source: 'command line' }]),
+    () => compileModifiers([gorFlag('--http-allow-params', 'x')]),
     (err: unknown) =>
       err instanceof UsageError &&
       err.code === 'TD_UNKNOWN_FLAG' &&
@@ -87,8 +88,8 @@ test('the first bad flag in the order given is reported', () => {
   assert.throws(
     () =>
       compileModifiers([
-        { flag: '--http-rewrite-header', value: 'nope', source: 'config/gor.options:1' },
-        { flag: '--http-allow-method', value: 'get', source: 'config/gor.options:2' },
+        gorFlag('--http-rewrite-header', 'nope', 'config/gor.options:1'),
+        gorFlag('--http-allow-method', 'get', 'config/gor.options:2'),
       ]),
     /^UsageError: config\/gor\.options:1: --http-rewrite-header/,
   );
@@ -106,6 +107,6 @@ test('values gor accepts are accepted', () => {
     ['--http-basic-auth-filter', '^customer[0-9].*'],
     ['--http-allow-method', 'PROPFIND'],
   ] as const) {
-    assert.doesNotThrow(() => compileModifiers([{ flag, value, source: SOURCE }]), `${flag} ${value}`);
+    assert.doesNotThrow(() => compileModifiers([gorFlag(flag, value, SOURCE)]), `${flag} ${value}`);
   }
 });

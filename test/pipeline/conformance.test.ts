@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileModifiers, isDropped, MODIFIER_FLAGS, type ModifierFlag } from '../../src/pipeline/index.js';
+import { compileModifiers, isDropped, MODIFIER_FLAGS } from '../../src/pipeline/index.js';
+import { gorFlag } from './gor-flag.js';
 import { CONFORMANCE_CASES, expectedRaw } from './conformance-cases.js';
 import { deepFreeze, parseRaw, toRaw } from './raw-request.js';
 
 for (const row of CONFORMANCE_CASES) {
   test(`conformance: ${row.name}`, () => {
-    const flags: ModifierFlag[] = row.flags.map(([flag, value], i) => ({ flag, value, source: `row:${i + 1}` }));
+    const flags = row.flags.map(([flag, value], i) => gorFlag(flag, value, `row:${i + 1}`));
     const pipeline = compileModifiers(flags);
     const request = deepFreeze(parseRaw(row.request));
     assert.equal(toRaw(request), row.request, 'the test helper round-trips the request');

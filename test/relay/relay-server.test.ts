@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import { RelayServer } from '../../src/relay/relay-server.js';
-import type { ConnectionObserver } from '../../src/relay/relay-connection.js';
+import type { ConnectionObserver } from '../../src/core/mirror.js';
 import { createMemoryLogger } from '../../src/telemetry/logger.js';
 import { rawExchange, refusedPort } from '../helpers/net.js';
 
