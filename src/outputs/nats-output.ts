@@ -329,7 +329,9 @@ class NatsOutput implements Output {
         return this.#settle(item, 'mirrored');
       } catch (err) {
         lastErr = err;
-        if (this.#closed || performance.now() + backoff >= deadline) break;
+        // Closing does not stop a retry: close() waits its grace for in-flight copies and
+        // counts what is still unpublished then as `shutdown`, not as a broker error.
+        if (performance.now() + backoff >= deadline) break;
         await this.#waitUp(backoff, deadline);
         backoff = Math.min(backoff * 2, 2000);
       }

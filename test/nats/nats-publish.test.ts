@@ -71,6 +71,17 @@ describe('--output-nats on a 3-node cluster', { skip, timeout: 180_000 }, () => 
       await phase(third, 2 * third);
       await cluster.restart(1);
       await phase(2 * third, PER_INSTANCE);
+      // Copies sent while the cluster re-elected are still being retried (same message id,
+      // within the retry window): let the cluster settle before stopping the publishers, so
+      // the check below is about loss, not about this machine's election time.
+      await cluster.waitForLeader();
+      await eventually(async () => {
+        try {
+          return (await readStream(cluster.urls, 'traffic')).length >= 3 * PER_INSTANCE;
+        } catch {
+          return false;
+        }
+      }, 60_000, 'every copy stored').catch(() => {});
 
       const outputs = [];
       for (const w of wrappers) outputs.push((await stopProc(w.proc)).output);
