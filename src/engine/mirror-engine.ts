@@ -18,7 +18,7 @@ import type { AdminSurface } from '../admin/index.js';
 import type { Comparison } from '../compare/index.js';
 import type { CompareWiring } from '../compare/wiring.js';
 import type { NatsPublisher } from '../outputs/nats-output.js';
-import { startSummaryPublisher, type SummaryPublisher } from '../nats/compare-summary.js';
+import type { SummaryPublisher } from '../nats/compare-summary.js';
 
 /**
  * Everything that can reject the configuration, done before anything starts (so bad
@@ -31,6 +31,8 @@ export interface MirrorPlan {
   readonly pipeline: Pipeline;
   /** The outputs' modules the configuration needs beyond HTTP (file, stdout, NATS), loaded by loadOptionalParts. */
   readonly outputModules?: OutputModules;
+  /** Comparison summaries on NATS, loaded only with --compare and --output-nats together. */
+  readonly natsSummary?: typeof import('../nats/compare-summary.js');
   /** gor's middleware protocol, loaded only with --middleware. */
   readonly middleware?: typeof import('../gor/middleware.js');
   /** The comparison module, loaded by loadOptionalParts only when --compare is on. */
@@ -57,8 +59,17 @@ export async function loadOptionalParts(plan: MirrorPlan): Promise<MirrorPlan> {
   const compare = config.compare.enabled && config.enabled ? await import('../compare/wiring.js') : undefined;
   const admin = adminConfigured(config) ? await import('../admin/index.js') : undefined;
   const middleware = config.middleware !== undefined ? await import('../gor/middleware.js') : undefined;
+  const natsSummary = compare && config.nats.output.connection ? await import('../nats/compare-summary.js') : undefined;
   const outputModules = await loadOutputModules(config);
-  return { ...plan, pipeline, outputModules, ...(compare ? { compare } : {}), ...(admin ? { admin } : {}), ...(middleware ? { middleware } : {}) };
+  return {
+    ...plan,
+    pipeline,
+    outputModules,
+    ...(compare ? { compare } : {}),
+    ...(admin ? { admin } : {}),
+    ...(middleware ? { middleware } : {}),
+    ...(natsSummary ? { natsSummary } : {}),
+  };
 }
 
 export interface MirrorEngine extends Mirror {
@@ -135,7 +146,7 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   compare?.startReporting(config.statsIntervalMs);
   // The fleet view: with --output-nats too, the report goes to the stream as well (docs/fleet.md).
   const summaries: SummaryPublisher | undefined =
-    compare && deps.natsPublisher ? startSummaryPublisher(deps.natsPublisher, () => compare.comparison.report(), config.statsIntervalMs, log) : undefined;
+    compare && deps.natsPublisher && plan.natsSummary ? plan.natsSummary.startSummaryPublisher(deps.natsPublisher, () => compare.comparison.report(), config.statsIntervalMs, log) : undefined;
   let closed = false;
   // The admin surface reads compare's report(), counts() and reset(); without --compare, counters only.
   const adminSurface: AdminSurface | undefined = admin?.startAdmin({ config, stats, gates, comparison: compare?.comparison, log });
