@@ -4,12 +4,10 @@ import { UsageError, EXIT_USAGE } from '../core/errors.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { loadOptionalParts, planMirror, startMirror, type MirrorEngine } from '../engine/mirror-engine.js';
 import { checkNoSelfLoop } from '../engine/self-loop.js';
-import { expandFilePattern } from '../inputs/file-input-glob.js';
-import { runWrapped } from '../modes/wrap.js';
-import { runSidecar } from '../modes/sidecar.js';
-import { runReplay } from '../modes/replay.js';
-import { runNatsReplay } from '../modes/nats-replay.js';
-import { runPassthrough } from '../modes/passthrough.js';
+import type { runWrapped } from '../modes/wrap.js';
+import type { runSidecar } from '../modes/sidecar.js';
+import type { runReplay } from '../modes/replay.js';
+import type { runPassthrough } from '../modes/passthrough.js';
 import { NO_MIRROR } from '../core/mirror.js';
 import { splitGrace } from '../modes/shutdown.js';
 import { openNats, runFleetReportCli, runNatsToolCli, type OpenedNats } from './nats.js';
@@ -45,7 +43,15 @@ export interface Modes {
   startMirror: typeof startMirror;
 }
 
-const REAL_MODES: Modes = { runWrapped, runSidecar, runReplay, runPassthrough, startMirror };
+// Each mode's module loads only when its mode runs (issue 8: a sidecar loads no child-process
+// supervision, a wrapper no .gor reader; every module costs resident memory).
+const REAL_MODES: Modes = {
+  runWrapped: async (options) => (await import('../modes/wrap.js')).runWrapped(options),
+  runSidecar: async (options) => (await import('../modes/sidecar.js')).runSidecar(options),
+  runReplay: async (options) => (await import('../modes/replay.js')).runReplay(options),
+  runPassthrough: async (...args) => (await import('../modes/passthrough.js')).runPassthrough(...args),
+  startMirror,
+};
 
 /** Parses, validates, and runs the chosen mode. Resolves with the process exit status. */
 export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Promise<number> {
@@ -79,7 +85,10 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
     const plan = await loadOptionalParts(planMirror(config));
     if (config.mode === 'wrap' || config.mode === 'sidecar') checkNoSelfLoop(config.listen, config.httpOutputs);
     // A missing file or a glob that matches nothing is known now, not after `at=mirroring`.
-    for (const f of config.inputFiles) await expandFilePattern(f.pattern);
+    if (config.inputFiles.length > 0) {
+      const { expandFilePattern } = await import('../inputs/file-input-glob.js');
+      for (const f of config.inputFiles) await expandFilePattern(f.pattern);
+    }
 
     log = deps.log ?? createLogger({ quiet: config.quiet });
     for (const note of config.notes) log.info('note', { msg: note });
@@ -131,7 +140,7 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
     case 'replay': {
       // mirrorOn is always true in replay mode: the engine is there.
       const mirror = engine!;
-      if (nats.input) return runNatsReplay({ input: nats.input(mirror), mirror, log, flushMs: splitGrace(config.shutdownGraceMs).flushMs });
+      if (nats.input) return (await import('../modes/nats-replay.js')).runNatsReplay({ input: nats.input(mirror), mirror, log, flushMs: splitGrace(config.shutdownGraceMs).flushMs });
       return modes.runReplay({
         input: {
           files: config.inputFiles,

@@ -4,30 +4,37 @@ import type { Logger } from '../telemetry/logger.js';
 import { Stats, PROCESS } from '../telemetry/stats.js';
 import { startStatsReporter } from '../telemetry/reporter.js';
 import { createDebugLog } from '../telemetry/debug-log.js';
-import { compileModifiers, type Pipeline } from '../pipeline/index.js';
+import type { Pipeline } from '../pipeline/types.js';
+import { IDENTITY_PIPELINE } from '../pipeline/identity.js';
 import { FanOut } from '../outputs/fan-out.js';
 import { createTap } from '../inputs/tap.js';
-import { createMiddleware } from '../gor/middleware.js';
 import { splitCommandLine } from '../gor/command-line.js';
 import type { Mirror } from '../core/mirror.js';
 import { Router } from './router.js';
-import { createOutputs, middlewareOptions } from './outputs.js';
+import { createOutputs, loadOutputModules, middlewareOptions, type OutputModules } from './outputs.js';
 import { DestinationGate } from './destination-gate.js';
 import { adminConfigured } from '../admin/configured.js';
 import type { AdminSurface } from '../admin/index.js';
 import type { Comparison } from '../compare/index.js';
 import type { CompareWiring } from '../compare/wiring.js';
 import type { NatsPublisher } from '../outputs/nats-output.js';
-import { startSummaryPublisher, type SummaryPublisher } from '../nats/compare-summary.js';
+import type { SummaryPublisher } from '../nats/compare-summary.js';
 
 /**
  * Everything that can reject the configuration, done before anything starts (so bad
- * input exits 2 with nothing spawned or bound): compiling the modifier regexes, splitting
- * the middleware command.
+ * input exits 2 with nothing spawned or bound): splitting the middleware command here,
+ * compiling the modifier regexes in loadOptionalParts.
  */
 export interface MirrorPlan {
   readonly config: Config;
+  /** The identity until loadOptionalParts compiled the modifier flags (only when some are given). */
   readonly pipeline: Pipeline;
+  /** The outputs' modules the configuration needs beyond HTTP (file, stdout, NATS), loaded by loadOptionalParts. */
+  readonly outputModules?: OutputModules;
+  /** Comparison summaries on NATS, loaded only with --compare and --output-nats together. */
+  readonly natsSummary?: typeof import('../nats/compare-summary.js');
+  /** gor's middleware protocol, loaded only with --middleware. */
+  readonly middleware?: typeof import('../gor/middleware.js');
   /** The comparison module, loaded by loadOptionalParts only when --compare is on. */
   readonly compare?: typeof import('../compare/wiring.js');
   /** The admin surface (node:http, node:crypto, prom-client), loaded only when an admin flag is set. */
@@ -37,15 +44,32 @@ export interface MirrorPlan {
 export function planMirror(config: Config): MirrorPlan {
   // A middleware command that cannot be split is the user's to fix: say so now, not after the app booted.
   if (config.middleware !== undefined) splitCommandLine(config.middleware);
-  return { config, pipeline: compileModifiers(config.modifierFlags) };
+  return { config, pipeline: IDENTITY_PIPELINE };
 }
 
-/** Loads the modules of optional features the configuration turns on (nothing of them loads otherwise). */
+/**
+ * Loads the modules of optional features the configuration turns on (nothing of them loads
+ * otherwise: issue 8, every module costs resident memory in the app's dyno), async and
+ * before anything starts, so the hot path stays synchronous. Compiling the modifiers may
+ * throw a UsageError: still before anything is spawned or bound.
+ */
 export async function loadOptionalParts(plan: MirrorPlan): Promise<MirrorPlan> {
   const { config } = plan;
+  const pipeline = config.modifierFlags.length > 0 ? (await import('../pipeline/compile.js')).compileModifiers(config.modifierFlags) : plan.pipeline;
   const compare = config.compare.enabled && config.enabled ? await import('../compare/wiring.js') : undefined;
   const admin = adminConfigured(config) ? await import('../admin/index.js') : undefined;
-  return { ...plan, ...(compare ? { compare } : {}), ...(admin ? { admin } : {}) };
+  const middleware = config.middleware !== undefined ? await import('../gor/middleware.js') : undefined;
+  const natsSummary = compare && config.nats.output.connection ? await import('../nats/compare-summary.js') : undefined;
+  const outputModules = await loadOutputModules(config);
+  return {
+    ...plan,
+    pipeline,
+    outputModules,
+    ...(compare ? { compare } : {}),
+    ...(admin ? { admin } : {}),
+    ...(middleware ? { middleware } : {}),
+    ...(natsSummary ? { natsSummary } : {}),
+  };
 }
 
 export interface MirrorEngine extends Mirror {
@@ -75,6 +99,7 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
     debug,
     pipelineSetsHost: pipeline.setsHost,
     natsPublisher: deps.natsPublisher,
+    modules: plan.outputModules ?? {},
     // Shadow responses (gor type 3) go to the middleware when there is one, else to the
     // other outputs (a file or stdout output records them).
     onShadowResponse: (resp) => (middleware ? middleware.offer(resp) : fanOut.offer(resp)),
@@ -87,8 +112,9 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   const router = new Router(pipeline, fanOut, { stats, log, debug });
 
   if (config.middleware) {
+    if (!plan.middleware) throw new Error('startMirror: --middleware without its module (call loadOptionalParts first)');
     // Behind a fan-out of one, like every output: its refusals are counted and logged the same way.
-    const child = createMiddleware(middlewareOptions(config, config.middleware), { stats, log, onMessage: (msg) => router.route(msg) });
+    const child = plan.middleware.createMiddleware(middlewareOptions(config, config.middleware), { stats, log, onMessage: (msg) => router.route(msg) });
     middleware = new FanOut([child], { stats, log });
   }
   const route = middleware ? (msg: Message) => middleware!.offer(msg) : (msg: Message) => router.route(msg);
@@ -120,7 +146,7 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   compare?.startReporting(config.statsIntervalMs);
   // The fleet view: with --output-nats too, the report goes to the stream as well (docs/fleet.md).
   const summaries: SummaryPublisher | undefined =
-    compare && deps.natsPublisher ? startSummaryPublisher(deps.natsPublisher, () => compare.comparison.report(), config.statsIntervalMs, log) : undefined;
+    compare && deps.natsPublisher && plan.natsSummary ? plan.natsSummary.startSummaryPublisher(deps.natsPublisher, () => compare.comparison.report(), config.statsIntervalMs, log) : undefined;
   let closed = false;
   // The admin surface reads compare's report(), counts() and reset(); without --compare, counters only.
   const adminSurface: AdminSurface | undefined = admin?.startAdmin({ config, stats, gates, comparison: compare?.comparison, log });

@@ -7,11 +7,33 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Stats } from '../telemetry/stats.js';
 import type { DebugLog } from '../telemetry/debug-log.js';
 import { createHttpOutput, type HttpOutputOptions } from '../outputs/http-output.js';
-import { createFileOutput, type FileOutputOptions } from '../outputs/file-output.js';
-import { createStdoutOutput } from '../outputs/stdout-output.js';
+import type { FileOutputOptions } from '../outputs/file-output.js';
 import { createNullOutput } from '../outputs/null-output.js';
 import type { CompareWiring } from '../compare/wiring.js';
-import { createNatsOutput, type NatsPublisher } from '../outputs/nats-output.js';
+import type { NatsPublisher } from '../outputs/nats-output.js';
+
+/**
+ * The outputs' modules beyond HTTP, each loaded only when the configuration names it
+ * (issue 8: a plain --output-http sidecar loads no .gor codec, no file or stdout writer).
+ */
+export interface OutputModules {
+  readonly file?: typeof import('../outputs/file-output.js');
+  readonly stdout?: typeof import('../outputs/stdout-output.js');
+  readonly nats?: typeof import('../outputs/nats-output.js');
+}
+
+export async function loadOutputModules(config: Config): Promise<OutputModules> {
+  return {
+    ...(config.fileOutputs.length > 0 ? { file: await import('../outputs/file-output.js') } : {}),
+    ...(config.outputStdout ? { stdout: await import('../outputs/stdout-output.js') } : {}),
+    ...(config.nats.output.connection ? { nats: await import('../outputs/nats-output.js') } : {}),
+  };
+}
+
+function loaded<T>(module: T | undefined, name: string): T {
+  if (module === undefined) throw new Error(`createOutputs: the ${name} output's module was not loaded (loadOutputModules)`);
+  return module;
+}
 
 export interface OutputDeps {
   stats: Stats;
@@ -26,6 +48,8 @@ export interface OutputDeps {
   compare?: CompareWiring;
   /** --output-nats, connected (or connecting) before anything started: see openNatsPublisher. */
   natsPublisher?: NatsPublisher;
+  /** What loadOutputModules loaded for this configuration. */
+  modules: OutputModules;
 }
 
 function isSwitchedOff(limit: RateLimit | undefined): boolean {
@@ -50,10 +74,10 @@ export function createOutputs(config: Config, deps: OutputDeps): Output[] {
     const out = createHttpOutput(cmp ? withComparison(base, cmp) : base, { stats, log, debug: deps.debug });
     outputs.push(deps.compare ? deps.compare.wrap(out) : out);
   }
-  for (const file of config.fileOutputs) outputs.push(createFileOutput(fileOutputOptions(config, file.pathTemplate), { stats, log }));
-  if (config.outputStdout) outputs.push(createStdoutOutput(OUTPUT_INTERNALS.stdoutQueue, { stats, log, stream: process.stdout }));
+  for (const file of config.fileOutputs) outputs.push(loaded(deps.modules.file, 'file').createFileOutput(fileOutputOptions(config, file.pathTemplate), { stats, log }));
+  if (config.outputStdout) outputs.push(loaded(deps.modules.stdout, 'stdout').createStdoutOutput(OUTPUT_INTERNALS.stdoutQueue, { stats, log, stream: process.stdout }));
   if (config.outputNull) outputs.push(createNullOutput(OUTPUT_INTERNALS.nullQueue, { stats, log }));
-  if (deps.natsPublisher) outputs.push(createNatsOutput(deps.natsPublisher, { stats, log, responses: config.nats.output.responses }));
+  if (deps.natsPublisher) outputs.push(loaded(deps.modules.nats, 'NATS').createNatsOutput(deps.natsPublisher, { stats, log, responses: config.nats.output.responses }));
   return outputs;
 }
 

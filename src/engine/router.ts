@@ -1,5 +1,5 @@
 import type { Message } from '../core/message.js';
-import { isDropped, type Pipeline } from '../pipeline/index.js';
+import { isDropped, type Pipeline } from '../pipeline/types.js';
 import type { FanOut } from '../outputs/fan-out.js';
 import { TAP, type Stats } from '../telemetry/stats.js';
 import { RateLimitedLog, type Logger } from '../telemetry/logger.js';

@@ -196,7 +196,7 @@ describe('classic buildpack', () => {
     assert.deepEqual(readdirSync(join(app, 'bin')).sort(), ['start-traffic-duplicator', 'traffic-duplicator']);
     const launcher = readFileSync(join(app, 'bin', 'start-traffic-duplicator'), 'utf8');
     assert.match(launcher, /^root="\$HOME\/\.traffic-duplicator"$/m);
-    assert.match(launcher, /^exec "\$root\/node\/bin\/node" --max-semi-space-size=1 "\$root\/app\/dist\/cli\/start\.js" "\$@"$/m);
+    assert.match(launcher, /^exec "\$root\/node\/bin\/node" --max-semi-space-size=1 --interrupt-budget=270336 "\$root\/app\/dist\/cli\/start\.js" "\$@"$/m);
     assert.ok(!launcher.includes(app), 'the launcher must not hard-code the build dir');
 
     // At run time: launcher on PATH through .profile.d, our node not.

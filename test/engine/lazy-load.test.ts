@@ -2,7 +2,9 @@
  * Idle memory (issue 8: we share a 512 MB dyno with the app): a plain `--output-http`
  * sidecar loads nothing of the features it was not given — no admin surface (node:http,
  * node:crypto, prom-client), no comparison, no zlib (only .gz files need it), no re2js
- * (only regex modifiers), no TLS (only https shadows). Checked on the real CLI, after one
+ * (only regex modifiers), no TLS (only https shadows), no modifier compiler or rules (no
+ * --http-* flag), no middleware, no file/stdout/NATS output, no .gor codec, no file or
+ * NATS input, no other mode's module (wrap, replay, passthrough). Checked on the real CLI, after one
  * request has been relayed and copied, so that the copy path itself is covered.
  */
 import { test } from 'node:test';
@@ -46,5 +48,10 @@ test('a plain --output-http sidecar loads no admin, compare, prom-client, zlib, 
   assert.ok(modules.some((m) => m.endsWith('/outputs/http-output.js')), 'the hook sees our modules');
   const unwanted = modules.filter((m) => /\/(admin|compare)\/(?!configured\.js|syntax\.js)|\/node_modules\/(prom-client|re2js)\//.test(m));
   assert.deepEqual(unwanted, [], 'nothing of admin or compare (but the flag syntax), no prom-client, no re2js');
+  const unconfigured = modules.filter((m) =>
+    /\/pipeline\/(compile|index|flag-values)\.js|\/pipeline\/(rules|go)\/|\/gor\/(middleware|codec|records)\.js|\/outputs\/(file|stdout|nats)-output\.js|\/inputs\/(file-input|file-input-glob|nats-input)\.js|\/nats\/(connect|records)\.js|\/modes\/(wrap|replay|nats-replay|passthrough)\.js|\/node_modules\/(@nats-io|nats)\//.test(m),
+  );
+  assert.deepEqual(unconfigured, [], 'no modifier compiler, middleware, file/stdout/NATS output, .gor codec, file/NATS input or other mode');
+  assert.ok(modules.some((m) => /\/pipeline\/identity\.[jt]s$/.test(m)), 'the identity pipeline stands in for the compiler');
   for (const b of ['http', 'https', 'tls', 'zlib', 'crypto']) assert.ok(!builtins.includes(b), `node:${b} is not loaded (${builtins.join(',')})`);
 });
