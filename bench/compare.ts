@@ -25,7 +25,7 @@ import { startTd, TD_STATS_MS, type Contender } from './contenders.js';
 import { spawnChild, stopAll, sleep, type Child } from './proc.js';
 import { cpuSeconds, peakRssMb } from './proc-stats.js';
 import { ensureTools } from './tools.js';
-import { runWrk, type WrkResult } from './wrk.js';
+import { runWrk, WRK_DONE_LUA, type WrkResult } from './wrk.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -70,12 +70,7 @@ function writeLua(dir: string): string {
       `  n = (n + 1) % ${IDS}`,
       '  return wrk.format("GET", "/items/" .. n)',
       'end',
-      'function done(summary, latency, requests)',
-      '  local e = summary.errors',
-      '  io.write(string.format("BENCH_DONE requests=%d duration_us=%d connect=%d read=%d write=%d status=%d timeout=%d p999_us=%d max_us=%d p50_us=%d p99_us=%d\\n",',
-      '    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,',
-      '    latency:percentile(99.9), latency.max, latency:percentile(50), latency:percentile(99)))',
-      'end',
+      ...WRK_DONE_LUA,
       '',
     ].join('\n'),
   );

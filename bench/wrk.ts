@@ -31,6 +31,16 @@ export interface WrkResult {
 }
 
 /** The lua script: request shape, and a done() hook printing what --latency does not. */
+/** wrk's `done` hook: one BENCH_DONE line that measure.ts parses (shared by every bench script). */
+export const WRK_DONE_LUA: readonly string[] = [
+  'function done(summary, latency, requests)',
+  '  local e = summary.errors',
+  '  io.write(string.format("BENCH_DONE requests=%d duration_us=%d connect=%d read=%d write=%d status=%d timeout=%d p999_us=%d max_us=%d p50_us=%d p99_us=%d\\n",',
+  '    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,',
+  '    latency:percentile(99.9), latency.max, latency:percentile(50), latency:percentile(99)))',
+  'end',
+];
+
 export function writeScript(dir: string, w: Workload): string {
   const file = path.join(dir, `${w.name}.lua`);
   const lines = [
@@ -38,12 +48,7 @@ export function writeScript(dir: string, w: Workload): string {
     w.bodyBytes > 0 ? `wrk.body = string.rep("x", ${w.bodyBytes})` : '',
     w.bodyBytes > 0 ? `wrk.headers["Content-Type"] = "application/octet-stream"` : '',
     w.close ? `wrk.headers["Connection"] = "close"` : '',
-    'function done(summary, latency, requests)',
-    '  local e = summary.errors',
-    '  io.write(string.format("BENCH_DONE requests=%d duration_us=%d connect=%d read=%d write=%d status=%d timeout=%d p999_us=%d max_us=%d p50_us=%d p99_us=%d\\n",',
-    '    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,',
-    '    latency:percentile(99.9), latency.max, latency:percentile(50), latency:percentile(99)))',
-    'end',
+    ...WRK_DONE_LUA,
   ];
   writeFileSync(file, lines.filter(Boolean).join('\n') + '\n');
   return file;

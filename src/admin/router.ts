@@ -6,22 +6,14 @@ import type { Metrics } from './metrics.js';
 import { renderPage } from './page.js';
 import type { AdminReport } from './report.js';
 import type { CompareReport } from '../compare/index.js';
+import type { LocalPathAnswer, LocalPathRequest } from '../relay/local-path.js';
 
-/** An admin request, whichever way it came (the --admin-listen server or the relay's admin path). */
-export interface AdminRequest {
-  readonly method: string;
-  /** The request target as sent, e.g. `/__traffic-duplicator/api/report?token=…`. */
-  readonly target: string;
-  /** Lowercase names; repeated headers joined with ", " (cookie: "; "). */
-  readonly headers: ReadonlyMap<string, string>;
-  readonly body: Buffer;
-}
-
-export interface AdminResponse {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: Buffer;
-}
+/**
+ * An admin request and its answer, whichever way it came (the --admin-listen server or the
+ * relay's admin path): the relay's local-path shapes, so both surfaces share one router.
+ */
+export type AdminRequest = LocalPathRequest;
+export type AdminResponse = LocalPathAnswer;
 
 /**
  * Where the admin surface is reached:
