@@ -10,12 +10,17 @@ import { onStopSignal } from './shutdown.js';
  */
 export async function runNatsReplay(options: { input: NatsInput; mirror: Mirror; log: Logger; flushMs: number }): Promise<number> {
   const { input, mirror } = options;
+  // Installed until the outputs are flushed: a stop signal that arrives while we flush (the
+  // input may end on its own, e.g. when the broker goes away) must not kill us mid-flush.
   const uninstall = onStopSignal(() => input.stop());
   try {
     await input.run();
   } finally {
-    uninstall();
-    await mirror.close(options.flushMs);
+    try {
+      await mirror.close(options.flushMs);
+    } finally {
+      uninstall();
+    }
   }
   return 0;
 }

@@ -42,8 +42,13 @@ export async function runReplay(options: ReplayOptions): Promise<number> {
       status = 1;
     }
   } finally {
-    uninstall();
-    await mirror.close(options.flushMs);
+    // The stop handler stays until the outputs are flushed: a signal during the flush must
+    // not kill us mid-flush (the flush is bounded by flushMs already).
+    try {
+      await mirror.close(options.flushMs);
+    } finally {
+      uninstall();
+    }
   }
   return status;
 }
