@@ -52,15 +52,16 @@ export async function openNats(config: Config, log: Logger, env: NodeJS.ProcessE
   return out;
 }
 
-/** `traffic-duplicator nats-export|nats-import ...`: the tools, with their own small options. */
-export async function runNatsToolCli(tool: 'nats-export' | 'nats-import', argv: string[], io: { stdout: (t: string) => void; stderr: (t: string) => void }): Promise<number> {
-  const { runNatsTool, NATS_TOOLS_HELP } = await import('../tools/nats-tools.js');
+type ToolIo = { stdout: (t: string) => void; stderr: (t: string) => void };
+
+/** A subcommand: `--help`/`-h` prints its help; a UsageError is printed in the usual format and exits 2. */
+async function runToolCli(argv: string[], io: ToolIo, help: string, run: () => Promise<number>): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout(NATS_TOOLS_HELP);
+    io.stdout(help);
     return 0;
   }
   try {
-    return await runNatsTool(tool, argv, createLogger());
+    return await run();
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(formatUsageError(err) + '\n');
@@ -70,22 +71,16 @@ export async function runNatsToolCli(tool: 'nats-export' | 'nats-import', argv: 
   }
 }
 
+/** `traffic-duplicator nats-export|nats-import ...`: the tools, with their own small options. */
+export async function runNatsToolCli(tool: 'nats-export' | 'nats-import', argv: string[], io: ToolIo): Promise<number> {
+  const { runNatsTool, NATS_TOOLS_HELP } = await import('../tools/nats-tools.js');
+  return runToolCli(argv, io, NATS_TOOLS_HELP, () => runNatsTool(tool, argv, createLogger()));
+}
+
 /** `traffic-duplicator report --input-nats ...`: the fleet's comparison report (tools/fleet-report.ts). */
-export async function runFleetReportCli(argv: string[], io: { stdout: (t: string) => void; stderr: (t: string) => void }): Promise<number> {
+export async function runFleetReportCli(argv: string[], io: ToolIo): Promise<number> {
   const { runFleetReport, FLEET_REPORT_HELP } = await import('../tools/fleet-report.js');
-  if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout(FLEET_REPORT_HELP);
-    return 0;
-  }
-  try {
-    return await runFleetReport(argv, io, createLogger());
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr(formatUsageError(err) + '\n');
-      return EXIT_USAGE;
-    }
-    throw err;
-  }
+  return runToolCli(argv, io, FLEET_REPORT_HELP, () => runFleetReport(argv, io, createLogger()));
 }
 
 /** Copies the outputs were offered and have not settled yet (mirrored, dropped or failed). */
