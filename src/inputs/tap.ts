@@ -5,6 +5,7 @@ import { isFramingError, FramingError } from '../http1/framing-errors.js';
 import {
   parseRequestHead, parseRequestLine, parseResponseHead, parseStatusLine, type RequestHead, type ResponseHead,
 } from '../http1/head-parser.js';
+import { scanResponseHead } from '../http1/framing-head.js';
 import { MAX_HEADER_BYTES, MAX_PENDING_REQUESTS, MAX_TRACKED_REQUESTS } from '../http1/limits.js';
 import { ownHead, rawHead, withRaw } from '../http1/raw.js';
 import { StreamParser, type AfterMessage, type HeadDecision } from '../http1/stream-parser.js';
@@ -45,6 +46,9 @@ export function createTap(options: TapOptions): { open(connectionId: string): Co
   };
   return { open: (connectionId) => new TapConnection(connectionId, shared) };
 }
+
+/** The app's answers when responses are not captured (see http1/framing-head.ts). */
+const FRAMING_ONLY = { strict: true, keepConnection: false } as const;
 
 interface Shared extends Omit<TapOptions, 'now'> {
   now: () => bigint;
@@ -201,10 +205,13 @@ class TapConnection implements ConnectionTap {
   }
 
   #responseHead(bytes: Buffer) {
+    if (!this.#o.captureResponses) {
+      // Framed, never copied: only the framing fields are read, checked as strictly as a full parse.
+      const head = scanResponseHead(bytes, FRAMING_ONLY);
+      return { head, framing: responseFraming(head, this.#pending[0]?.method), body: new BodyCollector(this.#o.maxBodyBytes, false) };
+    }
     const head = parseResponseHead(bytes);
-    const framing = responseFraming(head, this.#pending[0]?.method);
-    if (!this.#o.captureResponses) return { head, framing, body: new BodyCollector(this.#o.maxBodyBytes, false) };
-    return this.#collect(head, framing, bytes);
+    return this.#collect(head, responseFraming(head, this.#pending[0]?.method), bytes);
   }
 
   #responseDone(

@@ -4,7 +4,7 @@ import { BodyCollector } from '../../http1/body-collector.js';
 import { responseFraming, type BodyFraming } from '../../http1/framing.js';
 import { parseResponseHead, type ResponseHead } from '../../http1/head-parser.js';
 import { MAX_HEADER_BYTES } from '../../http1/limits.js';
-import { leanResponseHead } from './lean-head.js';
+import { scanResponseHead } from '../../http1/framing-head.js';
 import { StreamParser, type AfterMessage, type HeadDecision } from '../../http1/stream-parser.js';
 
 /**
@@ -84,6 +84,9 @@ class ResponseSink extends BodyCollector {
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.#kept);
   }
 }
+
+/** A discarded answer: its framing and Connection, nothing else read or validated. */
+const DISCARDED = { strict: false, keepConnection: true } as const;
 
 export class ShadowConnection {
   readonly socket: Socket;
@@ -182,7 +185,7 @@ export class ShadowConnection {
     const ex = this.current;
     if (ex === null) throw new Error('response without a request');
     // Kept responses get every field (and full validation); discarded ones only their framing.
-    const head = ex.keep >= 0 ? parseResponseHead(bytes) : leanResponseHead(bytes);
+    const head = ex.keep >= 0 ? parseResponseHead(bytes) : scanResponseHead(bytes, DISCARDED);
     const framing = responseFraming(head, ex.method);
     if (head.status >= 200 || head.status === 101) ex.onHead(head);
     return { head, framing, body: this.#sink };

@@ -1,0 +1,139 @@
+/**
+ * npm run bench:variants -- --variant 'name[@main.js]=node flags|KEY=value' … [--seconds 5] [--rounds 3]
+ *
+ * Side by side, in one run, variants of our proxy that differ in how node starts (V8
+ * flags, environment) or in the build they run (`name@/tmp/old/dist/cli/main.js=`, e.g. a
+ * `git worktree` of the previous commit, built): the tool for "change one thing, measure
+ * side by side". Every
+ * variant gets the shipped NODE_FLAGS first, then its own; `base` (no extra flag) is always
+ * included. Two recording shadows, the bench's app, wrk -c50, rounds alternating between
+ * variants. Prints, per variant and workload: req/s, CPU ms per 1,000 requests, and the
+ * highest RSS / V8 heap / external memory the variant's own stats lines reported, and at the
+ * end its idle and peak (VmHWM) RSS.
+ *
+ *   npm run bench:variants -- --variant 'old24=--max-old-space-size=24' --variant 'arena=|MALLOC_ARENA_MAX=2'
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
+import { parseStatsLine } from '../src/telemetry/stats-line.js';
+import { TD_MAIN } from './contenders.js';
+import { cpuSeconds, peakRssMb, rssMb } from './proc-stats.js';
+import { freePort, sleep, spawnChild, stopAll, waitForPort, type Child } from './proc.js';
+import { settledCounts, startShadow, tsNode, type Shadow } from './shadows.js';
+import { ensureTools } from './tools.js';
+import { runWrk, WORKLOADS, writeScript } from './wrk.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+
+interface Variant {
+  name: string;
+  main: string;
+  nodeArgs: string[];
+  env: Record<string, string>;
+}
+
+interface Running extends Variant {
+  child: Child;
+  port: number;
+  /** Highest sample#memory.* values seen since the last reset. */
+  peak: { rss: number; heap: number; external: number };
+}
+
+function parseArgs(argv: string[]): { variants: Variant[]; seconds: number; rounds: number; workloads: string[] } {
+  const variants: Variant[] = [{ name: 'base', main: TD_MAIN, nodeArgs: [], env: {} }];
+  let seconds = 5;
+  let rounds = 3;
+  let workloads = WORKLOADS.map((w) => w.name);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--variant') {
+      const spec = value();
+      const eq = spec.indexOf('=');
+      if (eq <= 0) throw new Error(`--variant ${spec}: expected name=node flags|KEY=value`);
+      const [flags = '', envPart = ''] = spec.slice(eq + 1).split('|');
+      const env = Object.fromEntries(envPart.split(/\s+/).filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
+      const [name = '', main = TD_MAIN] = spec.slice(0, eq).split('@');
+      variants.push({ name, main, nodeArgs: flags.split(/\s+/).filter(Boolean), env });
+    } else if (a === '--seconds') seconds = Number(value());
+    else if (a === '--rounds') rounds = Number(value());
+    else if (a === '--workloads') workloads = value().split(',');
+    else throw new Error(`unknown option ${a}`);
+  }
+  return { variants, seconds, rounds, workloads };
+}
+
+async function start(v: Variant, appPort: number, shadows: Shadow[]): Promise<Running> {
+  const port = await freePort();
+  const args = [...NODE_FLAGS, ...v.nodeArgs, v.main, '--listen', `127.0.0.1:${port}`, '--upstream', `http://127.0.0.1:${appPort}`,
+    ...shadows.flatMap((s) => ['--output-http', s.url]), '--stats-interval', '250ms', '--shutdown-grace', '2s', '--quiet'];
+  const child = spawnChild(`td-${v.name}`, process.execPath, args, { ...process.env, ...v.env });
+  const r: Running = { ...v, child, port, peak: { rss: 0, heap: 0, external: 0 } };
+  child.onLine((l) => {
+    const s = parseStatsLine(l);
+    if (!s || s.dest !== 'process') return;
+    r.peak.rss = Math.max(r.peak.rss, s.samples.get('memory.rss_mb') ?? 0);
+    r.peak.heap = Math.max(r.peak.heap, s.samples.get('memory.heap_used_mb') ?? 0);
+    r.peak.external = Math.max(r.peak.external, s.samples.get('memory.external_mb') ?? 0);
+  });
+  await waitForPort(port, 15_000);
+  return r;
+}
+
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const tools = ensureTools();
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'td-variants-'));
+  try {
+    const app = tsNode('app', path.join(HERE, 'app-server.ts'), []);
+    const appPort = Number((await app.waitFor(/LISTENING (\d+)/, 15_000))[1]);
+    const shadows = [await startShadow('ok', 'ok1'), await startShadow('ok', 'ok2')];
+    const running: Running[] = [];
+    for (const v of opts.variants) running.push(await start(v, appPort, shadows));
+    await sleep(1500);
+    const idle = new Map(running.map((r) => [r.name, rssMb(r.child.pid)]));
+    console.log(`idle RSS: ${running.map((r) => `${r.name} ${idle.get(r.name)!.toFixed(1)} MB`).join(', ')}`);
+    const rows: string[] = ['| workload | variant | req/s | CPU ms / 1k req | stats peak rss / heap / external MB |', '|---|---|---|---|---|'];
+    for (const w of WORKLOADS.filter((x) => opts.workloads.includes(x.name))) {
+      const script = writeScript(tmp, w);
+      // Warm-up, unmeasured, then alternating rounds with a rotating start.
+      for (const r of running) await runWrk(tools.wrk, script, r.port, 1);
+      await settledCounts(shadows, 300, 6000);
+      const res = new Map<string, { rps: number[]; cpu: number[] }>(running.map((r) => [r.name, { rps: [], cpu: [] }]));
+      for (const r of running) r.peak = { rss: 0, heap: 0, external: 0 };
+      for (let round = 0; round < opts.rounds; round++) {
+        for (let k = 0; k < running.length; k++) {
+          const r = running[(k + round) % running.length]!;
+          const cpu0 = cpuSeconds(r.child.pid);
+          const wrk = await runWrk(tools.wrk, script, r.port, opts.seconds);
+          await settledCounts(shadows, 300, 6000);
+          const cpu = cpuSeconds(r.child.pid) - cpu0;
+          res.get(r.name)!.rps.push(wrk.rps);
+          res.get(r.name)!.cpu.push((cpu * 1e6) / Math.max(1, wrk.requests));
+        }
+      }
+      for (const r of running) {
+        const x = res.get(r.name)!;
+        rows.push(`| ${w.name} | ${r.name} | ${med(x.rps).toFixed(0)} | ${med(x.cpu).toFixed(1)} | ${r.peak.rss} / ${r.peak.heap} / ${r.peak.external} |`);
+      }
+      console.log(rows.slice(-running.length).join('\n'));
+    }
+    console.log('\n' + rows.join('\n'));
+    console.log('\n| variant | idle RSS MB | peak RSS (VmHWM) MB |\n|---|---|---|');
+    for (const r of running) console.log(`| ${r.name} | ${idle.get(r.name)!.toFixed(1)} | ${peakRssMb(r.child.pid).toFixed(1)} |`);
+  } finally {
+    await stopAll();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();
