@@ -3,7 +3,7 @@
  * (payload = the record's payload, meta fields as headers; see nats/records.ts).
  *
  * Production first: offer() only starts an asynchronous publish and returns. What bounds us
- * is a window of published-but-unacknowledged copies (count and bytes): when the broker is
+ * is a window of accepted-but-unacknowledged copies (count and bytes): when the broker is
  * slow the window fills and copies are dropped `broker_slow`; while we are not connected they
  * are dropped `broker_unavailable` (after a 2 s grace that covers a fail-over to another node).
  * The client reconnects on its own, for ever, and we log it.
@@ -13,18 +13,19 @@
  * land once). A publish that fails or is not acked within --output-nats-timeout is retried,
  * with backoff, until it is 3 timeouts old, then counted as an error.
  *
- * The shared queued-output base (outputs/bounded-queue.ts et al.) did not exist when this was
- * written; this output implements the Output contract itself (core/output.ts), and holds no
- * queue of its own: the unacked window IS its queue.
+ * Built on the shared output base (outputs/queued-output.ts: seen, refusals, close and its
+ * `shutdown` leftovers, settlement), like every output. The base's queue holds a copy only
+ * until the next turn's batch publishes it; from then until the ack it is in flight.
+ * admit() bounds the two together (the window above), so the refusal is `broker_slow`, not
+ * `queue_full`: a full window means the broker is not keeping up.
  */
 import { hostname } from 'node:os';
 import type { Message } from '../core/message.js';
-import { ACCEPTED, dropped, type OfferResult, type Output } from '../core/output.js';
+import type { Output } from '../core/output.js';
 import { UsageError } from '../core/errors.js';
 import type { GorRecord } from '../gor/codec.js';
 import { messageToRecord } from '../gor/records.js';
-import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
-import type { Stats } from '../telemetry/stats.js';
+import type { Logger } from '../telemetry/logger.js';
 import {
   authUsageError,
   classifyConnectError,
@@ -38,6 +39,8 @@ import {
 } from '../nats/connect.js';
 import { instanceName, messageId, recordHeaders, subjectMatches, subjectToken } from '../nats/records.js';
 import type { NatsConnectionSettings, NatsOutputSettings } from '../nats/settings.js';
+import { errorText } from './error-text.js';
+import { QueuedOutput, type Admission, type QueuedOutputDeps } from './queued-output.js';
 
 /** A copy is retried until it is this many --output-nats-timeout old (15 s by default). */
 const RETRY_WINDOW_FACTOR = 3;
@@ -220,17 +223,14 @@ export function outputName(conn: NatsConnectionSettings, stream: string): string
   return `nats://${conn.servers[0]}${conn.servers.length > 1 ? `+${conn.servers.length - 1}` : ''}/${stream}`;
 }
 
-interface InFlight {
+/** A copy on its way to the broker: queued for the next turn's batch, then published until acked. */
+interface Copy {
   readonly rec: GorRecord;
   readonly bytes: number;
   readonly offeredAt: number;
-  /** Set once counted (mirrored, error or shutdown): late outcomes are ignored. */
-  settled: boolean;
 }
 
-export interface NatsOutputDeps {
-  readonly stats: Stats;
-  readonly log: Logger;
+export interface NatsOutputDeps extends QueuedOutputDeps {
   /** Publish the app's responses (type 2) too, not only the requests. */
   readonly responses?: boolean;
 }
@@ -239,37 +239,33 @@ export function createNatsOutput(pub: NatsPublisher, deps: NatsOutputDeps): Outp
   return new NatsOutput(pub, deps);
 }
 
-class NatsOutput implements Output {
-  readonly name: string;
+class NatsOutput extends QueuedOutput<Copy> {
   readonly #pub: NatsPublisher;
-  readonly #deps: NatsOutputDeps;
-  readonly #warn: RateLimitedLog;
-  readonly #inFlight = new Set<InFlight>();
-  #bytes = 0;
+  readonly #responses: boolean;
+  /** Bytes of the copies taken from the queue and not settled yet (the queued ones are queuedBytes). */
+  #publishingBytes = 0;
   #up = false;
   /** When the connection was lost (performance.now()). */
   #downSince = 0;
-  #closed = false;
-  #batch: InFlight[] = [];
-  readonly #publishBatch = (): void => {
-    const batch = this.#batch;
-    this.#batch = [];
-    for (const item of batch) void this.#publish(item);
-  };
-  #idle: (() => void) | undefined;
+  #batchScheduled = false;
 
   constructor(pub: NatsPublisher, deps: NatsOutputDeps) {
-    this.name = outputName(pub.connection, pub.settings.stream);
+    const s = pub.settings;
+    // admit() bounds the whole window (queued + awaiting acks) by --output-nats-max-pending
+    // and -bytes, and lets one copy larger than the byte bound through an empty window; the
+    // queue's own byte bound would refuse that copy, so it is left out of the way.
+    super(outputName(pub.connection, s.stream), { maxItems: s.maxPending, maxBytes: Number.MAX_SAFE_INTEGER }, deps);
     this.#pub = pub;
-    this.#deps = deps;
-    this.#warn = new RateLimitedLog(deps.log, 1000);
-    deps.stats.gauge(this.name, 'unacked', () => this.#inFlight.size);
+    this.#responses = deps.responses === true;
+    // The window the flags bound; in_flight alone is what the broker has not acked yet.
+    deps.stats.gauge(this.name, 'unacked', () => this.pending);
     if (pub.nc) this.#attach(pub.nc);
     else pub.onConnected = () => pub.nc && this.#attach(pub.nc);
   }
 
+  /** Copies accepted and not settled: queued for this turn's batch, or awaiting the broker's ack. */
   get pending(): number {
-    return this.#inFlight.size;
+    return this.queueDepth + this.inFlight;
   }
 
   #attach(nc: NatsConnection): void {
@@ -278,7 +274,7 @@ class NatsOutput implements Output {
       if (this.#up && !up) this.#downSince = performance.now();
       this.#up = up;
     };
-    watchStatus(nc, this.#deps.log, { dest: this.name }, setUp);
+    watchStatus(nc, this.log, { dest: this.name }, setUp);
     void nc.closed().then(() => {
       setUp(false);
       this.#downSince = -Infinity; // closed for good: drop at once
@@ -286,101 +282,81 @@ class NatsOutput implements Output {
   }
 
   wants(msg: Message): boolean {
-    return msg.type === 'request' || (msg.type === 'response' && this.#deps.responses === true);
+    return msg.type === 'request' || (msg.type === 'response' && this.#responses);
   }
 
-  offer(msg: Message): OfferResult {
-    try {
-      this.#deps.stats.seen(this.name);
-      if (this.#closed) return dropped('shutdown');
-      if (!this.#pub.js || (!this.#up && performance.now() - this.#downSince > DOWN_GRACE_MS)) return dropped('broker_unavailable');
-      const rec = messageToRecord(msg);
-      const bytes = rec.payload.length;
-      const s = this.#pub.settings;
-      if (this.#inFlight.size >= s.maxPending || (this.#bytes + bytes > s.maxPendingBytes && this.#inFlight.size > 0)) return dropped('broker_slow');
-      const item: InFlight = { rec, bytes, offeredAt: performance.now(), settled: false };
-      this.#inFlight.add(item);
-      this.#bytes += bytes;
-      // Publish on the next turn, together with every copy offered in this one: the client
-      // then writes them to its socket in one go instead of one write per copy.
-      this.#batch.push(item);
-      if (this.#batch.length === 1) setImmediate(this.#publishBatch);
-      return ACCEPTED;
-    } catch (err) {
-      this.#deps.log.error('nats-output-bug', { dest: this.name, error: (err as Error).message });
-      return dropped('mirror_error');
-    }
-  }
-
-  async #publish(item: InFlight): Promise<void> {
-    const { core } = this.#pub;
+  protected admit(msg: Message): Admission<Copy> {
+    if (!this.#pub.js || (!this.#up && performance.now() - this.#downSince > DOWN_GRACE_MS)) return 'broker_unavailable';
+    const rec = messageToRecord(msg);
+    const bytes = rec.payload.length;
     const s = this.#pub.settings;
+    const window = this.pending;
+    if (window >= s.maxPending || (this.queuedBytes + this.#publishingBytes + bytes > s.maxPendingBytes && window > 0)) return 'broker_slow';
+    return { item: { rec, bytes, offeredAt: performance.now() }, size: bytes };
+  }
+
+  protected pump(): void {
+    // Publish on the next turn, together with every copy offered in this one: the client
+    // then writes them to its socket in one go instead of one write per copy.
+    if (this.#batchScheduled) return;
+    this.#batchScheduled = true;
+    setImmediate(() => {
+      this.#batchScheduled = false;
+      for (let c = this.take(); c !== undefined; c = this.take()) {
+        // A bug here leaves the copy in flight: logged now, counted `shutdown` at close.
+        this.#publish(c).catch((err: unknown) => this.rlog.error('bug:publish', 'mirror-error', { dest: this.name, kind: 'mirror_error', where: 'publish', message: errorText(err) }));
+      }
+    });
+  }
+
+  /**
+   * The base counted what was still unacked as `shutdown`; the connection is closed unless
+   * the compare summary still needs it. Closing flushes, which never ends while the broker
+   * is unreachable: the base bounds how long close() waits for it.
+   */
+  protected override async release(): Promise<void> {
+    this.#pub.abort();
+    const nc = this.#pub.nc;
+    if (nc && !this.#pub.holdConnection) await nc.close();
+  }
+
+  /** Publishes one copy until it is acked (delivered) or its retry window is over (failed). */
+  async #publish(c: Copy): Promise<void> {
+    const { core, settings: s } = this.#pub;
     const h = core.headers();
-    for (const [k, v] of recordHeaders(item.rec, this.#pub.instance)) h.set(k, v);
+    for (const [k, v] of recordHeaders(c.rec, this.#pub.instance)) h.set(k, v);
     // Retried (same message id: stored once) until the retry window closes: a cluster losing
     // a node answers "no responders" / "jetstream not enabled" for a few seconds while it
     // elects new leaders, and the copies of those seconds should land all the same.
-    const deadline = item.offeredAt + RETRY_WINDOW_FACTOR * s.timeoutMs;
+    const deadline = c.offeredAt + RETRY_WINDOW_FACTOR * s.timeoutMs;
     let backoff = 100;
     let lastErr: unknown;
-    while (!item.settled) {
-      try {
-        await this.#pub.js!.publish(this.#pub.subject, item.rec.payload, { msgID: messageId(item.rec), headers: h, timeout: s.timeoutMs });
-        return this.#settle(item, 'mirrored');
-      } catch (err) {
-        lastErr = err;
-        // Closing does not stop a retry: close() waits its grace for in-flight copies and
-        // counts what is still unpublished then as `shutdown`, not as a broker error.
-        if (performance.now() + backoff >= deadline) break;
-        await this.#waitUp(backoff, deadline);
-        backoff = Math.min(backoff * 2, 2000);
+    this.#publishingBytes += c.bytes;
+    try {
+      // Closing does not stop a retry: close() waits its grace for in-flight copies and
+      // counts what is still unpublished then as `shutdown`, not as a broker error.
+      while (!this.isClosed) {
+        try {
+          await this.#pub.js!.publish(this.#pub.subject, c.rec.payload, { msgID: messageId(c.rec), headers: h, timeout: s.timeoutMs });
+          return this.delivered(1, performance.now() - c.offeredAt);
+        } catch (err) {
+          lastErr = err;
+          if (performance.now() + backoff >= deadline) break;
+          await this.#waitUp(backoff, deadline);
+          backoff = Math.min(backoff * 2, 2000);
+        }
       }
+      // After close the base has counted it `shutdown` and ignores this.
+      this.failed(errorKind(lastErr), 1, { id: c.rec.id, error: errorText(lastErr) });
+    } finally {
+      this.#publishingBytes -= c.bytes;
     }
-    if (item.settled) return;
-    const kind = errorKind(lastErr);
-    this.#warn.warn(`pub:${kind}`, 'nats-publish-failed', { dest: this.name, kind, id: item.rec.id, error: (lastErr as Error)?.message });
-    this.#settle(item, kind);
   }
 
   /** Sleeps `ms`, and then for as long as we are disconnected (never past `deadline`). */
   async #waitUp(ms: number, deadline: number): Promise<void> {
     await new Promise((r) => setTimeout(r, ms));
-    while (!this.#up && !this.#closed && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  }
-
-  #settle(item: InFlight, outcome: 'mirrored' | 'shutdown' | string): void {
-    if (item.settled) return;
-    item.settled = true;
-    this.#inFlight.delete(item);
-    this.#bytes -= item.bytes;
-    if (outcome === 'mirrored') this.#deps.stats.mirrored(this.name, performance.now() - item.offeredAt);
-    else if (outcome === 'shutdown') this.#deps.stats.dropped(this.name, 'shutdown');
-    else this.#deps.stats.error(this.name, outcome);
-    if (this.#inFlight.size === 0) this.#idle?.();
-  }
-
-  async close(graceMs: number): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#pub.abort();
-    if (this.#inFlight.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((r) => (this.#idle = r)),
-        new Promise<void>((r) => (timer = setTimeout(r, graceMs))),
-      ]);
-      clearTimeout(timer);
-    }
-    const left = [...this.#inFlight];
-    for (const item of left) this.#settle(item, 'shutdown');
-    if (left.length > 0) this.#deps.log.warn('nats-output-drop', { dest: this.name, reason: 'shutdown', count: left.length });
-    // Bounded: closing flushes, which never ends while the broker is unreachable.
-    const nc = this.#pub.nc;
-    if (nc && !this.#pub.holdConnection) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([nc.close().catch(() => {}), new Promise((r) => (timer = setTimeout(r, 2000)))]);
-      clearTimeout(timer);
-    }
+    while (!this.#up && this.isOpen && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   }
 }
 

@@ -100,6 +100,11 @@ export abstract class QueuedOutput<Item> implements Output {
     return this.#queue.length;
   }
 
+  /** Bytes queued, as admit() sized them: for an output whose own bound also covers what is in flight. */
+  protected get queuedBytes(): number {
+    return this.#queue.bytes;
+  }
+
   /** Taken from the queue, not yet settled. */
   get inFlight(): number {
     return this.#inFlight;

@@ -1,6 +1,7 @@
 /**
  * The output contract (core/output.ts), run over every output against its real sink: an
- * HTTP shadow on loopback, a file, a pipe for stdout, null, and a real middleware process.
+ * HTTP shadow on loopback, a file, a pipe for stdout, null, a real middleware process, and
+ * a real nats-server (JetStream) on loopback.
  *
  * For each: offer() returns at once and never throws (also after close and on garbage);
  * `seen = mirrored + dropped + errors` once closed — for normal delivery, a full queue, a
@@ -17,17 +18,20 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Message } from '../../src/core/message.js';
-import type { Output } from '../../src/core/output.js';
+import type { DropReason, Output } from '../../src/core/output.js';
 import { OUTPUT_INTERNALS } from '../../src/config/flags.js';
 import { createMiddleware } from '../../src/gor/middleware.js';
 import { FanOut } from '../../src/outputs/fan-out.js';
 import { createFileOutput } from '../../src/outputs/file-output.js';
 import { createHttpOutput } from '../../src/outputs/http-output.js';
+import { createNatsOutput, openNatsPublisher } from '../../src/outputs/nats-output.js';
 import { createNullOutput } from '../../src/outputs/null-output.js';
 import { createStdoutOutput } from '../../src/outputs/stdout-output.js';
 import { createMemoryLogger, type Logger } from '../../src/telemetry/logger.js';
 import { Stats } from '../../src/telemetry/stats.js';
-import { accounting, blackHole, fileOpts, httpOpts, middlewareOpts, recordingServer, refusedPort, request, until } from './helpers.js';
+import { natsServerBinary, startNatsCluster } from '../helpers/nats-cluster.js';
+import { createStream } from '../helpers/nats-stream.js';
+import { accounting, blackHole, fileOpts, httpOpts, middlewareOpts, natsOpts, recordingServer, refusedPort, request, until } from './helpers.js';
 
 type Scenario = 'deliver' | 'full' | 'broken' | 'stuck';
 
@@ -41,6 +45,10 @@ interface Subject {
   readonly kind: string;
   /** Scenarios this output has a sink for (null cannot break or stall). */
   readonly scenarios: readonly Scenario[];
+  /** Why its tests cannot run here (its sink is not installed). */
+  readonly skip?: string | false;
+  /** What a full queue is refused as, when the output names it after its sink (default queue_full). */
+  readonly fullReason?: DropReason;
   build(scenario: Scenario, d: { stats: Stats; log: Logger }): Promise<Built>;
 }
 
@@ -117,6 +125,31 @@ const SUBJECTS: Subject[] = [
       return { out, cleanup: nothing };
     },
   },
+  {
+    kind: 'nats',
+    scenarios: ['deliver', 'full', 'broken', 'stuck'],
+    skip: natsServerBinary() ? false : 'nats-server is not installed (see .ci/run)',
+    // Its window of unacked copies is its queue; full means the broker is not keeping up.
+    fullReason: 'broker_slow',
+    async build(scenario, d) {
+      const server = await startNatsCluster({ size: 1 });
+      const node = server.nodes[0]!;
+      try {
+        await createStream(server.urls, 'contract', ['contract.>']);
+        // broken: a short ack timeout so that the retries of a copy end (as errors) within the test's wait.
+        const more = scenario === 'full' ? { maxPending: TINY.maxItems } : scenario === 'broken' ? { timeoutMs: 300 } : {};
+        const pub = await openNatsPublisher(natsOpts(node.port, 'contract', more), { log: d.log, env: {} });
+        // broken: the server is gone (killed) after we connected; stuck: it is frozen (SIGSTOP)
+        // with the connection open, so publishes are written and never acked.
+        if (scenario === 'broken') await server.kill(0);
+        if (scenario === 'stuck') node.proc!.kill('SIGSTOP');
+        return { out: createNatsOutput(pub, d), cleanup: () => server.stop() };
+      } catch (err) {
+        await server.stop();
+        throw err;
+      }
+    },
+  },
 ];
 
 /** Messages no stage should produce: an output must still answer with a value. */
@@ -152,7 +185,8 @@ function assertBalanced(stats: Stats, out: Output, what: string): ReturnType<typ
 }
 
 for (const subject of SUBJECTS) {
-  test(`${subject.kind}: offer() returns a value and never throws — on malformed messages, and after close`, async () => {
+  const when = { skip: subject.skip ?? false };
+  test(`${subject.kind}: offer() returns a value and never throws — on malformed messages, and after close`, when, async () => {
     const d = { stats: new Stats(), log: createMemoryLogger() };
     const { out, cleanup } = await subject.build('deliver', d);
     try {
@@ -169,7 +203,7 @@ for (const subject of SUBJECTS) {
     }
   });
 
-  test(`${subject.kind}: a message whose fields throw costs that copy (mirror_error), never an exception`, async () => {
+  test(`${subject.kind}: a message whose fields throw costs that copy (mirror_error), never an exception`, when, async () => {
     const d = { stats: new Stats(), log: createMemoryLogger() };
     const { out, cleanup } = await subject.build('deliver', d);
     try {
@@ -182,7 +216,7 @@ for (const subject of SUBJECTS) {
     }
   });
 
-  test(`${subject.kind}: normal delivery — every copy mirrored, seen = mirrored + dropped + errors`, async () => {
+  test(`${subject.kind}: normal delivery — every copy mirrored, seen = mirrored + dropped + errors`, when, async () => {
     const d = { stats: new Stats(), log: createMemoryLogger() };
     const { out, cleanup } = await subject.build('deliver', d);
     try {
@@ -200,12 +234,13 @@ for (const subject of SUBJECTS) {
   });
 
   if (subject.scenarios.includes('full')) {
-    test(`${subject.kind}: a full queue refuses at once (queue_full), and the books still balance`, async () => {
+    const reason = subject.fullReason ?? 'queue_full';
+    test(`${subject.kind}: a full queue refuses at once (${reason}), and the books still balance`, when, async () => {
       const d = { stats: new Stats(), log: createMemoryLogger() };
       const { out, cleanup } = await subject.build('full', d);
       try {
         burst(out, d, N);
-        const refused = d.stats.entry(out.name).dropped.queue_full ?? 0;
+        const refused = d.stats.entry(out.name).dropped[reason] ?? 0;
         assert.ok(refused > 0 && refused <= N - TINY.maxItems, `refused ${refused}`);
         const took = await closeTimed(out, GRACE_MS);
         assert.ok(took < GRACE_MS + CLOSE_MARGIN_MS, `close took ${took} ms`);
@@ -218,7 +253,7 @@ for (const subject of SUBJECTS) {
   }
 
   if (subject.scenarios.includes('broken')) {
-    test(`${subject.kind}: a broken sink — failures counted, nothing thrown, the books balance`, async () => {
+    test(`${subject.kind}: a broken sink — failures counted, nothing thrown, the books balance`, when, async () => {
       const d = { stats: new Stats(), log: createMemoryLogger() };
       const { out, cleanup } = await subject.build('broken', d);
       try {
@@ -241,7 +276,7 @@ for (const subject of SUBJECTS) {
   }
 
   if (subject.scenarios.includes('stuck')) {
-    test(`${subject.kind}: shutdown with copies still queued — leftovers counted shutdown, close within grace + margin`, async () => {
+    test(`${subject.kind}: shutdown with copies still queued — leftovers counted shutdown, close within grace + margin`, when, async () => {
       const d = { stats: new Stats(), log: createMemoryLogger() };
       const { out, cleanup } = await subject.build('stuck', d);
       try {

@@ -9,6 +9,7 @@ import { fileOutputOptions, httpOutputOptions, middlewareOptions } from '../../s
 import type { HttpOutputOptions } from '../../src/outputs/http-output.js';
 import type { FileOutputOptions } from '../../src/outputs/file-output.js';
 import type { MiddlewareOptions } from '../../src/gor/middleware.js';
+import type { NatsOutputSettings } from '../../src/nats/settings.js';
 
 export function request(target: string, init: { method?: string; headers?: Header[]; body?: Buffer } = {}): RequestMessage {
   return {
@@ -69,4 +70,10 @@ export function middlewareOpts(command: string, more: Partial<MiddlewareOptions>
 /** An HTTP output's options as the engine builds them from the flag defaults, with `more` on top. */
 export function httpOpts(url: string, more: Partial<HttpOutputOptions> = {}): HttpOutputOptions {
   return { ...httpOutputOptions(flagDefaults(), { url }, { pipelineSetsHost: false }), ...more };
+}
+
+/** --output-nats settings as the flags default them, for `stream` on one loopback server, with `more` on top. */
+export function natsOpts(port: number, stream: string, more: Partial<NatsOutputSettings> = {}): NatsOutputSettings {
+  const connection = { flag: '--output-nats', servers: [`127.0.0.1:${port}`] };
+  return { ...flagDefaults().nats.output, connection, stream, subject: `${stream}.contract`, ...more };
 }
