@@ -332,7 +332,7 @@ export class Comparator implements Comparison {
 }
 
 function heldBytes(r: ResponseMessage): number {
-  return r.raw ? r.raw.body.length : r.body.length;
+  return r.raw ? r.raw.bodyLength : r.body.length;
 }
 
 /** Identifies production's whole answer (status, headers but the volatile ones, body) for the learner. */

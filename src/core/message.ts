@@ -38,8 +38,16 @@ export interface RawHead {
 /** A message as received: its head, and its body with the transfer coding as it came (chunk framing, extensions, trailers). */
 export interface RawMessage {
   readonly head: RawHead;
-  /** The framed body bytes as received (for Content-Length framing: the same bytes as `body`). */
+  /**
+   * The framed body bytes as received (for Content-Length framing: the same bytes as `body`).
+   * A body read in several pieces is joined on first read of this field: writers that take
+   * a list use `bodyParts` instead, and nothing is copied.
+   */
   readonly body: Buffer;
+  /** The length of `body`, known without joining it. */
+  readonly bodyLength: number;
+  /** `body` as the pieces it was read in (none for an empty body). */
+  readonly bodyParts: readonly Buffer[];
   /** The body was chunked on the wire: `body` above is chunk-framed, the message's `body` is decoded. */
   readonly chunked: boolean;
 }

@@ -8,6 +8,7 @@
  * never truncated — a truncated body would be a different request.
  */
 const SMALL_PIECE = 512;
+const MAX_PARTS = 8;
 
 export class BodyCollector {
   readonly #limit: number;
@@ -36,7 +37,10 @@ export class BodyCollector {
       return;
     }
     if (!this.#copy) return;
-    this.#parts.push(piece.length < SMALL_PIECE && piece.buffer.byteLength > 2 * SMALL_PIECE ? Buffer.from(piece) : piece);
+    // A kept piece keeps its whole read buffer alive as long as the copy: copy out pieces that
+    // are a small part of theirs (a request's tail in a read that carried the next one too).
+    const small = piece.length < SMALL_PIECE ? piece.buffer.byteLength > 2 * SMALL_PIECE : piece.length * 4 < piece.buffer.byteLength;
+    this.#parts.push(small ? Buffer.from(piece) : piece);
   }
 
   /** Body bytes seen (decoded), copied or not. */
@@ -46,6 +50,17 @@ export class BodyCollector {
 
   get overLimit(): boolean {
     return this.#over;
+  }
+
+  /**
+   * The body as the pieces it was collected in, without joining them (none when empty, not
+   * copying or over the cap). Many pieces (a body that trickled in) are joined all the same:
+   * a writer hands the list to one writev, and a few large iovecs are what it does best.
+   */
+  finishParts(): Buffer[] {
+    const parts = this.#parts;
+    this.#parts = [];
+    return parts.length > MAX_PARTS ? [Buffer.concat(parts, this.#total)] : parts;
   }
 
   /** The whole body (one concat), or an empty buffer when not copying or over the cap. */

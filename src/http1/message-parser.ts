@@ -5,7 +5,7 @@ import { requestFraming, responseFraming, type BodyFraming } from './framing.js'
 import { isFramingError } from './framing-errors.js';
 import { parseRequestHead, parseRequestLine, parseResponseHead, parseStatusLine } from './head-parser.js';
 import { MAX_HEADER_BYTES } from './limits.js';
-import { rawHead, withRaw } from './raw.js';
+import { rawHead, rawMessage, withRaw } from './raw.js';
 import { SectionReader } from './section-reader.js';
 
 export type ParseResult<M> = { ok: true; message: M } | { ok: false; error: string };
@@ -30,7 +30,7 @@ export function parseRequestBytes(bytes: Buffer, meta: { id: string; startNs: bi
         method: h.method, target: h.target, version: h.version, headers: h.headers,
         ...(b.trailers ? { trailers: b.trailers } : {}),
       },
-      { head: rawHead(head, [h.method, h.target, h.version], h), body: b.raw, chunked: b.chunked },
+      rawMessage(rawHead(head, [h.method, h.target, h.version], h), b.raw.length > 0 ? [b.raw] : [], b.chunked),
     );
     return { ok: true, message };
   } catch (e) {
@@ -53,7 +53,7 @@ export function parseResponseBytes(
         version: h.version, status: h.status, reason: h.reason, headers: h.headers,
         ...(b.trailers ? { trailers: b.trailers } : {}),
       },
-      { head: rawHead(head, [h.version, String(h.status), h.reason], h), body: b.raw, chunked: b.chunked },
+      rawMessage(rawHead(head, [h.version, String(h.status), h.reason], h), b.raw.length > 0 ? [b.raw] : [], b.chunked),
     );
     return { ok: true, message };
   } catch (e) {

@@ -42,8 +42,8 @@ export function requestHead(msg: RequestMessage, edits: HeadEdits = NO_EDITS): B
   const start: [string, string, string] = [msg.method, edits.target ?? msg.target, edits.version ?? msg.version];
   const raw = msg.raw;
   if (raw) {
-    const unframed = edits.frameBody === true && raw.body.length > 0 && !hasFraming(msg.headers);
-    const e = unframed ? { ...edits, append: [...(edits.append ?? []), { name: 'Content-Length', value: String(raw.body.length) }] } : edits;
+    const unframed = edits.frameBody === true && raw.bodyLength > 0 && !hasFraming(msg.headers);
+    const e = unframed ? { ...edits, append: [...(edits.append ?? []), { name: 'Content-Length', value: String(raw.bodyLength) }] } : edits;
     return editHead(raw.head, start, `${start[0]} ${start[1]} ${start[2]}${CRLF}`, msg.headers, e);
   }
   return fromParsed(`${start[0]} ${start[1]} ${start[2]}${CRLF}`, frameHeaders(msg.headers, msg.body.length, true), edits);
@@ -52,6 +52,12 @@ export function requestHead(msg: RequestMessage, edits: HeadEdits = NO_EDITS): B
 /** The request's body as it goes on the wire after `requestHead` (raw framing when read from bytes). */
 export function requestBody(msg: RequestMessage): Buffer {
   return msg.raw ? msg.raw.body : msg.body;
+}
+
+/** `requestBody` as the pieces it was read in, for a writer that takes a list (no join). */
+export function requestBodyParts(msg: RequestMessage): readonly Buffer[] {
+  if (msg.raw) return msg.raw.bodyParts;
+  return msg.body.length > 0 ? [msg.body] : [];
 }
 
 export function serializeRequest(msg: RequestMessage): Buffer {

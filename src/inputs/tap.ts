@@ -7,7 +7,7 @@ import {
 } from '../http1/head-parser.js';
 import { scanResponseHead } from '../http1/framing-head.js';
 import { MAX_HEADER_BYTES, MAX_PENDING_REQUESTS, MAX_TRACKED_REQUESTS } from '../http1/limits.js';
-import { ownHead, rawHead, withRaw } from '../http1/raw.js';
+import { ownHead, rawHead, rawMessage, withRaw } from '../http1/raw.js';
 import { StreamParser, type AfterMessage, type HeadDecision } from '../http1/stream-parser.js';
 import type { Logger } from '../telemetry/logger.js';
 import { RateLimitedLog } from '../telemetry/logger.js';
@@ -296,9 +296,5 @@ function rawOf<H extends RequestHead | ResponseHead>(
   head: H, start: readonly [string, string, string], body: BodyCollector, decision: HeadDecision<H>,
 ): RawMessage {
   const chunked = decision.rawBody !== undefined;
-  return {
-    head: rawHead(decision.headBytes ?? Buffer.alloc(0), start, head),
-    body: chunked ? decision.rawBody.finish() : body.finish(),
-    chunked,
-  };
+  return rawMessage(rawHead(decision.headBytes ?? Buffer.alloc(0), start, head), (chunked ? decision.rawBody : body).finishParts(), chunked);
 }

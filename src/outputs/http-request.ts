@@ -1,6 +1,6 @@
 import { sameName, type RequestMessage } from '../core/message.js';
 import type { ErrorKind } from '../core/output.js';
-import { requestBody, requestHead } from '../http1/serialize.js';
+import { requestBodyParts, requestHead } from '../http1/serialize.js';
 
 /**
  * Turning a captured request into the request a shadow receives, and naming why a
@@ -92,8 +92,9 @@ export function shadowWireBytes(msg: RequestMessage, dest: Destination, preserve
     drop,
     frameBody: true,
   });
-  const body = requestBody(msg);
-  return body.length > 0 ? [head, body] : [head];
+  // The body's pieces as read (a 64 KiB POST usually arrives in two): written with one writev.
+  const parts = requestBodyParts(msg);
+  return parts.length === 0 ? [head] : [head, ...parts];
 }
 
 function dropConnectionField(lower: string): boolean {
@@ -103,7 +104,7 @@ function dropConnectionField(lower: string): boolean {
 /** Bytes a queued request holds, for the queue's byte bound (the body dominates). */
 export function estimateSize(msg: RequestMessage): number {
   // From the raw bytes when there are some: reading `body` would decode a chunked body.
-  if (msg.raw) return 64 + msg.raw.head.bytes.length + msg.raw.body.length;
+  if (msg.raw) return 64 + msg.raw.head.bytes.length + msg.raw.bodyLength;
   let n = 64 + msg.method.length + msg.target.length + msg.body.length;
   for (const h of msg.headers) n += h.name.length + h.value.length + 4;
   return n;

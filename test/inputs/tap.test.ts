@@ -195,3 +195,41 @@ test('a logger that throws while reporting a desync does not escape into the rel
   assert.doesNotThrow(() => h.conn.fromClient(latin1('more')));
   h.conn.close();
 });
+
+test('a body read in pieces reaches the copy sender as those pieces: nothing joined unless someone reads body', async () => {
+  const { parseDestination, shadowWireBytes } = await import('../../src/outputs/http-request.js');
+  const h = tapHarness();
+  const head = 'POST /up HTTP/1.1\r\nHost: app\r\nContent-Length: 12000\r\n\r\n';
+  // Three reads, each its own buffer as a socket hands them over; the first carries the head.
+  const reads = [Buffer.from(head + 'a'.repeat(4000), 'latin1'), Buffer.alloc(4000, 'b'), Buffer.alloc(4000, 'c')];
+  for (const r of reads) h.conn.fromClient(r);
+  const [msg] = reqs(h.messages);
+  assert.ok(msg?.raw);
+  assert.equal(msg.raw.bodyLength, 12000);
+  assert.equal(msg.raw.bodyParts.length, 3);
+  assert.ok(msg.raw.bodyParts.every((p, i) => p.buffer === reads[i]!.buffer), 'pieces are views of the reads, not copies');
+  const wire = shadowWireBytes(msg, parseDestination('http://127.0.0.1:9'), true);
+  assert.equal(wire.length, 4, 'head + the three pieces, for one writev');
+  assert.equal(Buffer.concat(wire).toString('latin1'), head + 'a'.repeat(4000) + 'b'.repeat(4000) + 'c'.repeat(4000));
+  // Reading body joins once (a modifier, a .gor writer) and gives the same bytes.
+  assert.equal(msg.body.toString('latin1'), 'a'.repeat(4000) + 'b'.repeat(4000) + 'c'.repeat(4000));
+  assert.equal(msg.body, msg.raw.body, 'joined once, then kept');
+});
+
+test('a small tail of a large read is copied out rather than pinning the read', () => {
+  const h = tapHarness();
+  const first = Buffer.from('POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 4600\r\n\r\n' + 'x'.repeat(4000), 'latin1');
+  // The second read carries the last 600 bytes of this body and a whole next request.
+  const next = 'POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 3000\r\n\r\n' + 'z'.repeat(3000);
+  const second = Buffer.alloc(600 + next.length, 'y');
+  second.write(next, 600, 'latin1');
+  h.conn.fromClient(first);
+  h.conn.fromClient(second);
+  const [a, b] = reqs(h.messages);
+  assert.ok(a?.raw && b?.raw);
+  assert.equal(a.raw.bodyParts.length, 2);
+  assert.equal(a.raw.bodyParts[0]!.buffer, first.buffer, 'most of its read: kept as a view');
+  assert.notEqual(a.raw.bodyParts[1]!.buffer, second.buffer, 'a sixth of its read: copied, so the read is not kept alive by it');
+  assert.equal(b.raw.bodyParts[0]!.buffer, second.buffer, 'the next body is most of that read: a view');
+  assert.equal(a.body.toString('latin1'), 'x'.repeat(4000) + 'y'.repeat(600));
+});
