@@ -1,13 +1,6 @@
 import type { Logger } from './logger.js';
 import { Stats, TAP, PROCESS } from './stats.js';
 
-/** Percentile of a sample (nearest-rank), 0 for an empty one. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-
 /**
  * One l2met line per destination, e.g.
  *   source=traffic-duplicator at=stats dest=http://shadow count#mirrored=120
@@ -39,11 +32,11 @@ export function formatStatsLines(stats: Stats, previous: Map<string, Map<string,
     for (const [kind, n] of Object.entries(e.errors)) count(`errors.${kind}`, n);
     for (const [name, n] of Object.entries(e.counts ?? {})) count(name, n);
     for (const [name, v] of Object.entries(stats.readGauges(dest))) parts.push(`sample#${name}=${v}`);
-    const lat = stats.takeLatencies(dest).sort((a, b) => a - b);
-    if (lat.length > 0) {
-      parts.push(`measure#latency.p50=${percentile(lat, 50).toFixed(1)}ms`);
-      parts.push(`measure#latency.p99=${percentile(lat, 99).toFixed(1)}ms`);
-      parts.push(`measure#latency.max=${lat[lat.length - 1]!.toFixed(1)}ms`);
+    const lat = stats.takeLatency(dest);
+    if (lat) {
+      parts.push(`measure#latency.p50=${lat.p50.toFixed(1)}ms`);
+      parts.push(`measure#latency.p99=${lat.p99.toFixed(1)}ms`);
+      parts.push(`measure#latency.max=${lat.max.toFixed(1)}ms`);
     }
     previous.set(dest, now);
     lines.push(parts.join(' '));

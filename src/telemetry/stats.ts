@@ -1,4 +1,5 @@
 import type { DropReason } from '../core/output.js';
+import { LatencyHistogram } from './latency-histogram.js';
 
 /**
  * Every counter lives here, keyed by destination, so the periodic stats line, the
@@ -18,8 +19,8 @@ export interface DestinationStats {
   dropped: Partial<Record<DropReason, number>>;
   /** Failed deliveries by kind: timeout, connect_refused, reset, tls, http_5xx, … */
   errors: Record<string, number>;
-  /** Latencies (ms) observed since the last report, for measure#latency. */
-  latencies: number[];
+  /** Delivery latencies since the last report, for measure#latency (made on the first one). */
+  latency?: LatencyHistogram;
   /** Requests framed (tap), or copies offered (destinations: see the counting rule in core/output.ts). */
   seen: number;
   /** Other cumulative counters by name, e.g. `compare.compared` (printed as count#<name>). */
@@ -31,15 +32,13 @@ export type GaugeReader = () => number;
 export class Stats {
   readonly #dest = new Map<string, DestinationStats>();
   readonly #gauges = new Map<string, Map<string, GaugeReader>>();
-  /** Bounded: we keep at most this many latency samples per destination per interval. */
-  static readonly MAX_LATENCY_SAMPLES = 10_000;
   /** Also told every delivery latency (the admin's /metrics histogram); unset, it costs nothing. */
   latencyListener: ((dest: string, latencyMs: number) => void) | undefined;
 
   entry(dest: string): DestinationStats {
     let e = this.#dest.get(dest);
     if (!e) {
-      e = { mirrored: 0, dropped: {}, errors: {}, latencies: [], seen: 0 };
+      e = { mirrored: 0, dropped: {}, errors: {}, seen: 0 };
       this.#dest.set(dest, e);
     }
     return e;
@@ -52,8 +51,9 @@ export class Stats {
   mirrored(dest: string, latencyMs?: number): void {
     const e = this.entry(dest);
     e.mirrored++;
-    if (latencyMs !== undefined && e.latencies.length < Stats.MAX_LATENCY_SAMPLES) e.latencies.push(latencyMs);
-    if (latencyMs !== undefined) this.latencyListener?.(dest, latencyMs);
+    if (latencyMs === undefined) return;
+    (e.latency ??= new LatencyHistogram()).record(latencyMs);
+    this.latencyListener?.(dest, latencyMs);
   }
 
   dropped(dest: string, reason: DropReason, n = 1): void {
@@ -99,11 +99,12 @@ export class Stats {
     return Object.values(this.entry(dest).dropped).reduce((a, b) => a + (b ?? 0), 0);
   }
 
-  /** Takes (and clears) the latency samples gathered since the last call. */
-  takeLatencies(dest: string): number[] {
-    const e = this.entry(dest);
-    const l = e.latencies;
-    e.latencies = [];
-    return l;
+  /** p50, p99 and max of the latencies since the last call (then cleared); undefined if there were none. */
+  takeLatency(dest: string): { p50: number; p99: number; max: number } | undefined {
+    const h = this.entry(dest).latency;
+    if (!h || h.count === 0) return undefined;
+    const out = { p50: h.percentile(50), p99: h.percentile(99), max: h.max };
+    h.reset();
+    return out;
   }
 }
