@@ -40,8 +40,11 @@ test('SIGTERM with 50 slow requests in flight: all complete, exit with the app s
   try {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 50 });
     const inflight = Array.from({ length: 50 }, (_, i) => get(w.port, `/slow?ms=1500&i=${i}`, agent));
-    // Let every request reach the app before the signal.
-    await new Promise((r) => setTimeout(r, 500));
+    // Every request must have reached the relay before the signal (after it, new connections
+    // are refused): each one framed by the tap shows up as a copy at the shadow. A fixed sleep
+    // here was not always enough on a loaded CI host.
+    await eventually(() => shadow.received.length >= 50, 20_000, 'all 50 requests relayed');
+    await new Promise((r) => setTimeout(r, 200));
     const started = Date.now();
     w.proc.kill('SIGTERM');
     const results = await Promise.all(inflight);
