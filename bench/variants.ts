@@ -102,13 +102,13 @@ async function main(): Promise<void> {
     await sleep(1500);
     const idle = new Map(running.map((r) => [r.name, rssMb(r.child.pid)]));
     console.log(`idle RSS: ${running.map((r) => `${r.name} ${idle.get(r.name)!.toFixed(1)} MB`).join(', ')}`);
-    const rows: string[] = ['| workload | variant | req/s | CPU ms / 1k req | stats peak rss / heap / external MB |', '|---|---|---|---|---|'];
+    const rows: string[] = ['| workload | variant | req/s | p99 ms | CPU ms / 1k req | stats peak rss / heap / external MB |', '|---|---|---|---|---|---|'];
     for (const w of WORKLOADS.filter((x) => opts.workloads.includes(x.name))) {
       const script = writeScript(tmp, w);
       // Warm-up, unmeasured, then alternating rounds with a rotating start.
       for (const r of running) await runWrk(tools.wrk, script, r.port, 1);
       await settledCounts(shadows, 300, 6000);
-      const res = new Map<string, { rps: number[]; cpu: number[] }>(running.map((r) => [r.name, { rps: [], cpu: [] }]));
+      const res = new Map<string, { rps: number[]; p99: number[]; cpu: number[] }>(running.map((r) => [r.name, { rps: [], p99: [], cpu: [] }]));
       for (const r of running) r.peak = { rss: 0, heap: 0, external: 0 };
       for (let round = 0; round < opts.rounds; round++) {
         for (let k = 0; k < running.length; k++) {
@@ -118,12 +118,13 @@ async function main(): Promise<void> {
           await settledCounts(shadows, 300, 6000);
           const cpu = cpuSeconds(r.child.pid) - cpu0;
           res.get(r.name)!.rps.push(wrk.rps);
+          res.get(r.name)!.p99.push(wrk.p99);
           res.get(r.name)!.cpu.push((cpu * 1e6) / Math.max(1, wrk.requests));
         }
       }
       for (const r of running) {
         const x = res.get(r.name)!;
-        rows.push(`| ${w.name} | ${r.name} | ${med(x.rps).toFixed(0)} | ${med(x.cpu).toFixed(1)} | ${r.peak.rss} / ${r.peak.heap} / ${r.peak.external} |`);
+        rows.push(`| ${w.name} | ${r.name} | ${med(x.rps).toFixed(0)} | ${med(x.p99).toFixed(1)} | ${med(x.cpu).toFixed(1)} | ${r.peak.rss} / ${r.peak.heap} / ${r.peak.external} |`);
       }
       console.log(rows.slice(-running.length).join('\n'));
     }
