@@ -58,7 +58,11 @@ const log = (s: string) => console.log(s);
 interface Healthy {
   rows: Row[];
   /** RSS (MB) of td-2 and nginx-2 once started, before any traffic. */
-  idle: { td: number; nginx: number };
+  /**
+   * RSS (MB) of td-2 and nginx-2 with no request yet: 1 s after start, and settled, 12 s
+   * after start (V8 shrinks its heap once it has been idle for a while: about 2 MB here).
+   */
+  idle: { td: number; nginx: number; tdSettled: number; nginxSettled: number };
   fixed: RateSample[];
 }
 
@@ -74,8 +78,12 @@ async function healthy(ctx: RoundContext, tools: { nginx: string; h2load: string
     // Idle: started, connected to its shadows, no request yet.
     await sleep(1000);
     const byName = (n: string) => contenders.find((c) => c.name === n)!;
-    const idle = { td: rssMb(byName('td-2').pids()[0]!), nginx: byName('nginx-2').pids().reduce((s, p) => s + rssMb(p), 0) };
-    log(`idle RSS: td-2 ${idle.td.toFixed(1)} MB, nginx-2 ${idle.nginx.toFixed(1)} MB`);
+    const idleNow = () => ({ td: rssMb(byName('td-2').pids()[0]!), nginx: byName('nginx-2').pids().reduce((s, p) => s + rssMb(p), 0) });
+    const first = idleNow();
+    await sleep(QUICK ? 0 : 11_000);
+    const settled = idleNow();
+    const idle = { ...first, tdSettled: settled.td, nginxSettled: settled.nginx };
+    log(`idle RSS: td-2 ${idle.td.toFixed(1)} MB (settled ${idle.tdSettled.toFixed(1)}), nginx-2 ${idle.nginx.toFixed(1)} MB (settled ${idle.nginxSettled.toFixed(1)})`);
     if (P.warmup > 0) {
       log(`warm-up: ${P.warmup}s per contender and workload`);
       for (const c of contenders) await warmUp(ctx, c, WORKLOADS, P.warmup);
@@ -243,7 +251,7 @@ async function main(): Promise<void> {
       md.push(
         '## Fixed rate (added latency over the app direct)',
         '',
-        `\`h2load --h1 -c C --rps R/C -D ${P.rateSeconds}\` (a constant rate; its clients fire in step), ${P.rateRounds} alternating round(s) per contender and rate, medians over rounds; p50/p99 from h2load's per-request log. Idle RSS before any traffic: td-2 ${h.idle.td.toFixed(1)} MB, nginx-2 ${h.idle.nginx.toFixed(1)} MB.`,
+        `\`h2load --h1 -c C --rps R/C -D ${P.rateSeconds}\` (a constant rate; its clients fire in step), ${P.rateRounds} alternating round(s) per contender and rate, medians over rounds; p50/p99 from h2load's per-request log. Idle RSS before any traffic, 1 s after start / settled at 12 s: td-2 ${h.idle.td.toFixed(1)} / ${h.idle.tdSettled.toFixed(1)} MB, nginx-2 ${h.idle.nginx.toFixed(1)} / ${h.idle.nginxSettled.toFixed(1)} MB.`,
         '',
         fixedRateTable(h.fixed),
         '',
