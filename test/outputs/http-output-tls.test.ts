@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:https';
@@ -55,3 +55,67 @@ test('https shadow with a self-signed cert: tls errors without skip-verify, deli
     await new Promise((r) => server.close(r));
   }
 });
+
+test('https keep-alive: bursts of copies sent after the loop turn\'s I/O (as the relay sends them) reuse their connections', { skip: typeof pem === 'string' ? pem : false }, async () => {
+  if (typeof pem === 'string') return;
+  // The shadow in its own process, as in production: its answers arrive on our next poll.
+  const dir = mkdtempSync(join(tmpdir(), 'td-tls-'));
+  writeFileSync(join(dir, 'key.pem'), pem.key);
+  writeFileSync(join(dir, 'cert.pem'), pem.cert);
+  const script = [
+    "const fs = require('fs'); let connections = 0;",
+    "const s = require('https').createServer({ key: fs.readFileSync(process.argv[1] + '/key.pem'), cert: fs.readFileSync(process.argv[1] + '/cert.pem') },",
+    "  (q, r) => { q.resume(); q.on('end', () => r.end(q.url === '/count' ? String(connections) : 'ok')); });",
+    "s.keepAliveTimeout = 60000; // a slow CI host must not see idle closes as new connections",
+    "s.on('secureConnection', () => connections++);",
+    "s.listen(0, '127.0.0.1', () => console.log('PORT ' + s.address().port));",
+  ].join('\n');
+  const child = spawn(process.execPath, ['-e', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.on('data', (c: Buffer) => {
+        const m = /PORT (\d+)/.exec(c.toString());
+        if (m) resolve(Number(m[1]));
+      });
+      child.on('exit', () => reject(new Error('tls shadow exited')));
+    });
+    const d = deps();
+    const out = createHttpOutput(httpOpts(`https://127.0.0.1:${port}`, { skipVerify: true, warmConnections: 0, workers: 4 }), d);
+    try {
+      // Offered from setImmediate, like the deferred tee. A TLS socket reports its write done
+      // from a later immediate, after the answer was read: the connection must still be
+      // reused (it used to be closed as if the shadow had answered early).
+      for (let round = 0; round < 20; round++) {
+        await new Promise<void>((r) => setImmediate(() => {
+          for (let i = 0; i < 50; i++) out.offer(request(`/k/${round}/${i}`));
+          r();
+        }));
+        const deadline = Date.now() + 10_000;
+        while (d.stats.entry(out.name).mirrored < 50 * (round + 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+      }
+      assert.equal(d.stats.entry(out.name).mirrored, 1000);
+    } finally {
+      await out.close(2000);
+    }
+    const count = await fetchCount(port);
+    // workers=4 connections; a little slack for a connection lost on a loaded host.
+    assert.ok(count <= 6, `about workers=4 TLS connections for 1,000 copies in bursts, got ${count}`);
+  } finally {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Asks the shadow how many TLS connections it accepted (this question's own included, so minus one). */
+async function fetchCount(port: number): Promise<number> {
+  const { request: httpsRequest } = await import('node:https');
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path: '/count', rejectUnauthorized: false, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(Number(body) - 1));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

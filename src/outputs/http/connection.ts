@@ -101,6 +101,16 @@ export class ShadowConnection {
    * it as idle just as we wrote — the stale keep-alive race, not a failure of the copy.
    */
   #sentOnOpen = false;
+  /**
+   * The current copy's bytes have left our buffers (the last write's callback ran). Asked
+   * of the callback rather than of `socket.writableLength`: a TLS socket reports its writes
+   * done from a later immediate, so on loopback the answer was often read first, and a
+   * healthy connection was closed as if the shadow had answered early (hundreds of TLS
+   * handshakes where a few dozen connections do).
+   */
+  #written = true;
+  /** The answer came while our last write was still pending: release when it completes. */
+  #releaseWhenWritten = false;
   readonly #sink = new ResponseSink();
   #reusable = true;
   #dead = false;
@@ -142,15 +152,27 @@ export class ShadowConnection {
     this.#gotBytes = false;
     this.#sentOnOpen = this.ready;
     this.#sink.reset(ex.keep);
+    this.#written = false;
+    this.#releaseWhenWritten = false;
     const s = this.socket;
-    if (bytes.length === 1) {
-      s.write(bytes[0]!);
+    const last = bytes.length - 1;
+    if (last === 0) {
+      s.write(bytes[0]!, this.#onWritten);
       return;
     }
     s.cork();
-    for (const b of bytes) s.write(b);
+    for (let i = 0; i < last; i++) s.write(bytes[i]!);
+    s.write(bytes[last]!, this.#onWritten);
     s.uncork();
   }
+
+  readonly #onWritten = (err?: Error | null): void => {
+    this.#written = true;
+    if (!this.#releaseWhenWritten) return;
+    this.#releaseWhenWritten = false;
+    if (err || this.#dead || this.current !== null) return;
+    this.#owner.release(this);
+  };
 
   /** Ends the connection now (timeout, shutdown, protocol error); the current exchange is the caller's. */
   destroy(): void {
@@ -199,9 +221,11 @@ export class ShadowConnection {
     if (framing.kind === 'until-close' || framing.kind === 'tunnel' || !keepAlive(head.version, head.headers)) this.#reusable = false;
     const body = this.#sink.finish();
     this.current = null;
-    // A response before the whole request was written (an early 4xx) leaves our bytes in flight: not reusable.
-    if (this.#reusable && this.socket.writableLength === 0 && !this.#dead) this.#owner.release(this);
-    else this.destroy();
+    // An answer before our whole request was written (an early 4xx) leaves bytes in flight:
+    // the connection is reused only once they have gone (see #written).
+    if (!this.#reusable || this.#dead) this.destroy();
+    else if (this.#written) this.#owner.release(this);
+    else this.#releaseWhenWritten = true;
     ex.onResponse(head, body);
     return this.#reusable ? 'continue' : 'stop';
   }
