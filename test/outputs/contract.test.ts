@@ -12,7 +12,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -142,7 +142,7 @@ const SUBJECTS: Subject[] = [
         // broken: the server is gone (killed) after we connected; stuck: it is frozen (SIGSTOP)
         // with the connection open, so publishes are written and never acked.
         if (scenario === 'broken') await server.kill(0);
-        if (scenario === 'stuck') node.proc!.kill('SIGSTOP');
+        if (scenario === 'stuck') await stopProcess(node.proc!.child.pid!);
         return { out: createNatsOutput(pub, d), cleanup: () => server.stop() };
       } catch (err) {
         await server.stop();
@@ -151,6 +151,21 @@ const SUBJECTS: Subject[] = [
     },
   },
 ];
+
+/**
+ * SIGSTOP, then wait until the kernel shows the process stopped: the signal is asynchronous,
+ * and on a loaded CI host the broker once acked the whole burst before it took effect.
+ */
+async function stopProcess(pid: number): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`process ${pid} did not stop`);
+}
 
 /** Messages no stage should produce: an output must still answer with a value. */
 const GARBAGE: unknown[] = [{ type: 'request', id: 'g1' }, { type: 'response', id: 'g2', headers: 'not a list' }, { type: 'request', id: 'g3', headers: [{ name: 'A' }], body: 42 }, {}];
