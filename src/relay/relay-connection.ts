@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import type { Upstream } from '../core/addresses.js';
 import type { ConnectionObserver } from '../core/mirror.js';
+import { DeferredObserver } from './deferred-tee.js';
 import { connectUpstream } from './upstream.js';
 import { LocalPathPipe, type LocalPath } from './local-path.js';
 
@@ -23,11 +24,13 @@ const BAD_GATEWAY =
 /**
  * One client connection paired with its own connection to the app. Bytes are piped both
  * ways untouched; the observer (the tee) sees the same chunks, after the relay has taken
- * them, and anything it throws is contained here. The relay never waits on the observer.
+ * them and after the loop turn's relaying (deferred-tee.ts, which also contains anything it
+ * throws). The relay never waits on the observer.
  */
 export class RelayConnection {
   #state: RelayConnectionState = 'connecting';
-  #observer: ConnectionObserver | undefined;
+  /** The tee, deferred (deferred-tee.ts): it runs after the turn's relaying and contains its own failures. */
+  #observer: DeferredObserver | undefined;
   readonly #client: net.Socket;
   readonly #app: net.Socket;
   readonly #events: RelayConnectionEvents;
@@ -37,7 +40,7 @@ export class RelayConnection {
   constructor(client: net.Socket, upstream: Upstream, events: RelayConnectionEvents, observer?: ConnectionObserver, localPath?: LocalPath) {
     this.#client = client;
     this.#events = events;
-    this.#observer = observer;
+    this.#observer = observer && new DeferredObserver(observer);
     client.setNoDelay(true);
     this.#app = connectUpstream(upstream);
     const app = this.#app;
@@ -133,20 +136,9 @@ export class RelayConnection {
     this.#app.destroy();
   }
 
+  /** Queues the chunk for the tee; never throws (a failing tee stops only itself, in deferred-tee.ts). */
   #observe(direction: 'fromClient' | 'fromApp', chunk: Buffer): void {
-    const observer = this.#observer;
-    if (!observer) return;
-    try {
-      observer[direction](chunk);
-    } catch {
-      // A bug in the tee must never touch the primary path: stop observing this connection.
-      this.#observer = undefined;
-      try {
-        observer.close();
-      } catch {
-        /* already failing; nothing more to do */
-      }
-    }
+    this.#observer?.[direction](chunk);
   }
 
   #finish(): void {
@@ -154,11 +146,7 @@ export class RelayConnection {
     this.#state = 'closed';
     const observer = this.#observer;
     this.#observer = undefined;
-    try {
-      observer?.close();
-    } catch {
-      /* contained, as above */
-    }
+    observer?.close();
     this.#events.onClosed(this);
   }
 }

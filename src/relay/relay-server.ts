@@ -3,7 +3,6 @@ import type { Logger } from '../telemetry/logger.js';
 import { RateLimitedLog } from '../telemetry/logger.js';
 import type { ListenAddress, Upstream } from '../core/addresses.js';
 import type { ConnectionObserver } from '../core/mirror.js';
-import { DeferredObserver } from './deferred-tee.js';
 import { RelayConnection } from './relay-connection.js';
 import { describeUpstream } from './upstream.js';
 import type { LocalPath } from './local-path.js';
@@ -109,9 +108,7 @@ export class RelayServer {
     const id = (++this.#nextId).toString(36);
     let observer: ConnectionObserver | undefined;
     try {
-      const real = this.#options.observe?.(id);
-      // The tee runs after the relay's I/O of this loop turn (deferred-tee.ts).
-      observer = real && new DeferredObserver(real);
+      observer = this.#options.observe?.(id);
     } catch (err) {
       // The tee failed to open: relay this connection without mirroring.
       this.#warn.warn('observe', 'tap-error', { message: (err as Error).message });
