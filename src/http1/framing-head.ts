@@ -1,6 +1,6 @@
 import type { Header } from '../core/message.js';
 import { FramingError } from './framing-errors.js';
-import type { ResponseHead } from './head-parser.js';
+import { parseStatusLine, type ResponseHead } from './head-parser.js';
 
 /**
  * A response head read for its framing only: status line, and the fields framing and
@@ -28,7 +28,8 @@ export function scanResponseHead(bytes: Buffer, opts: { strict: boolean; keepCon
   if (opts.strict) checkLineBreaks(bytes, end);
 
   const eol = lineEnd(bytes, 0, end);
-  const status = opts.strict ? strictStatusLine(bytes, eol) : lenientStatusLine(bytes, eol);
+  // Strict: head-parser's own check of the status line (one short string), so the two cannot drift.
+  const status = opts.strict ? parseStatusLine(bytes.toString('latin1', 0, eol)) : lenientStatusLine(bytes, eol);
   const headers: Header[] = [];
   // Each CRLF before `end` starts one more field line, an empty one included (as split does).
   for (let e = eol; e < end; ) {
@@ -93,21 +94,6 @@ function checkLineBreaks(bytes: Buffer, end: number): void {
   }
 }
 
-/**
- * head-parser's parseStatusLine, on bytes: `HTTP/d.d SP 3DIGIT [SP reason]`, the reason
- * without controls other than HTAB, else bad_status_line; then HTTP/1.0 or 1.1, else bad_version.
- */
-function strictStatusLine(bytes: Buffer, eol: number): { version: string; status: number } {
-  let ok = eol >= 12 && bytes[0] === 0x48 && bytes[1] === 0x54 && bytes[2] === 0x54 && bytes[3] === 0x50 && bytes[4] === 0x2f &&
-    isDigit(bytes[5]!) && bytes[6] === 0x2e && isDigit(bytes[7]!) && bytes[8] === SP && isDigit(bytes[9]!) && isDigit(bytes[10]!) && isDigit(bytes[11]!) &&
-    (eol === 12 || bytes[12] === SP);
-  for (let i = 13; ok && i < eol; i++) ok = BAD_VALUE[bytes[i]!] !== 1;
-  if (!ok) throw new FramingError('bad_status_line', JSON.stringify(bytes.toString('latin1', 0, Math.min(eol, 60))));
-  if (bytes[5] !== 0x31 || (bytes[7] !== 0x30 && bytes[7] !== 0x31)) throw new FramingError('bad_version', bytes.toString('latin1', 0, 8));
-  return { version: bytes[7] === 0x31 ? 'HTTP/1.1' : 'HTTP/1.0', status: (bytes[9]! - 0x30) * 100 + (bytes[10]! - 0x30) * 10 + (bytes[11]! - 0x30) };
-}
-
-const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
 const CRLF = Buffer.from('\r\n', 'latin1');
 const NO_LINE_ENDS: number[] = Object.freeze([]) as unknown as number[];
 
