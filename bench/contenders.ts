@@ -31,13 +31,22 @@ export function direct(appPort: number): Contender {
 /** Stats interval of our proxy: short, so a round's last counts arrive soon after it. */
 export const TD_STATS_MS = 500;
 
-export async function startTd(name: string, appPort: number, shadows: Shadow[], extraArgs: string[] = [], nodeArgs: string[] = []): Promise<Contender> {
+/** Beyond the shipped setup: another build, extra environment, a look at every output line (bench:variants). */
+export interface TdStartOptions {
+  main?: string;
+  env?: Record<string, string>;
+  onLine?: (line: string) => void;
+}
+
+export async function startTd(
+  name: string, appPort: number, shadows: Shadow[], extraArgs: string[] = [], nodeArgs: string[] = [], opts: TdStartOptions = {},
+): Promise<Contender> {
   const port = await freePort();
   // The flags our bins start node with (src/cli/node-flags.ts): we measure what users run.
   const args = [
     ...NODE_FLAGS,
     ...nodeArgs,
-    TD_MAIN,
+    opts.main ?? TD_MAIN,
     '--listen', `127.0.0.1:${port}`,
     '--upstream', `http://127.0.0.1:${appPort}`,
     ...shadows.flatMap((s) => ['--output-http', s.url]),
@@ -47,12 +56,13 @@ export async function startTd(name: string, appPort: number, shadows: Shadow[], 
     '--quiet',
     ...extraArgs,
   ];
-  const child = spawnChild(name, process.execPath, args);
+  const child = spawnChild(name, process.execPath, args, { ...process.env, ...opts.env });
   const counters = new TdCounters();
   child.onLine((l) => {
     const s = parseStatsLine(l);
     if (s) counters.add(s);
   });
+  if (opts.onLine) child.onLine(opts.onLine);
   await waitForPort(port, 15_000).catch((e: Error) => {
     throw new Error(`${name}: ${e.message}\n${child.tail().slice(-2000)}`);
   });

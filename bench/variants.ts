@@ -4,10 +4,10 @@
  * Side by side, in one run, variants of our proxy that differ in how node starts (V8
  * flags, environment) or in the build they run (`name@/tmp/old/dist/cli/main.js=`, e.g. a
  * `git worktree` of the previous commit, built): the tool for "change one thing, measure
- * side by side". Every
- * variant gets the shipped NODE_FLAGS first, then its own; `base` (no extra flag) is always
- * included. Two recording shadows, the bench's app, wrk -c50, rounds alternating between
- * variants. Prints, per variant and workload: req/s, CPU ms per 1,000 requests, and the
+ * side by side". Every variant is started by the bench's startTd, so it gets the shipped
+ * NODE_FLAGS first, then its own; `base` (no extra flag) is always included. Two recording
+ * shadows, the bench's app, wrk -c50, rounds alternating between variants. Prints, per
+ * variant and workload: req/s, p99, CPU ms per 1,000 requests, and the
  * highest RSS / V8 heap / external memory the variant's own stats lines reported, and at the
  * end its idle and peak (VmHWM) RSS.
  *
@@ -17,11 +17,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS } from '../src/cli/node-flags.js';
 import { parseStatsLine } from '../src/telemetry/stats-line.js';
-import { TD_MAIN } from './contenders.js';
+import { startTd, TD_MAIN, type Contender } from './contenders.js';
 import { cpuSeconds, peakRssMb, rssMb } from './proc-stats.js';
-import { freePort, sleep, spawnChild, stopAll, waitForPort, type Child } from './proc.js';
+import { sleep, stopAll } from './proc.js';
 import { settledCounts, startShadow, tsNode, type Shadow } from './shadows.js';
 import { ensureTools } from './tools.js';
 import { runWrk, WORKLOADS, writeScript } from './wrk.js';
@@ -36,8 +35,8 @@ interface Variant {
 }
 
 interface Running extends Variant {
-  child: Child;
-  port: number;
+  td: Contender;
+  pid: number;
   /** Highest sample#memory.* values seen since the last reset. */
   peak: { rss: number; heap: number; external: number };
 }
@@ -70,21 +69,18 @@ function parseArgs(argv: string[]): { variants: Variant[]; seconds: number; roun
   return { variants, seconds, rounds, workloads };
 }
 
+/** One variant, started by the bench's own startTd (two shadows, its stats lines read for memory). */
 async function start(v: Variant, appPort: number, shadows: Shadow[]): Promise<Running> {
-  const port = await freePort();
-  const args = [...NODE_FLAGS, ...v.nodeArgs, v.main, '--listen', `127.0.0.1:${port}`, '--upstream', `http://127.0.0.1:${appPort}`,
-    ...shadows.flatMap((s) => ['--output-http', s.url]), '--stats-interval', '250ms', '--shutdown-grace', '2s', '--quiet'];
-  const child = spawnChild(`td-${v.name}`, process.execPath, args, { ...process.env, ...v.env });
-  const r: Running = { ...v, child, port, peak: { rss: 0, heap: 0, external: 0 } };
-  child.onLine((l) => {
+  const peak = { rss: 0, heap: 0, external: 0 };
+  const onLine = (l: string) => {
     const s = parseStatsLine(l);
     if (!s || s.dest !== 'process') return;
-    r.peak.rss = Math.max(r.peak.rss, s.samples.get('memory.rss_mb') ?? 0);
-    r.peak.heap = Math.max(r.peak.heap, s.samples.get('memory.heap_used_mb') ?? 0);
-    r.peak.external = Math.max(r.peak.external, s.samples.get('memory.external_mb') ?? 0);
-  });
-  await waitForPort(port, 15_000);
-  return r;
+    peak.rss = Math.max(peak.rss, s.samples.get('memory.rss_mb') ?? 0);
+    peak.heap = Math.max(peak.heap, s.samples.get('memory.heap_used_mb') ?? 0);
+    peak.external = Math.max(peak.external, s.samples.get('memory.external_mb') ?? 0);
+  };
+  const td = await startTd(`td-${v.name}`, appPort, shadows, [], v.nodeArgs, { main: v.main, env: v.env, onLine });
+  return { ...v, td, pid: td.pids()[0]!, peak };
 }
 
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -100,23 +96,23 @@ async function main(): Promise<void> {
     const running: Running[] = [];
     for (const v of opts.variants) running.push(await start(v, appPort, shadows));
     await sleep(1500);
-    const idle = new Map(running.map((r) => [r.name, rssMb(r.child.pid)]));
+    const idle = new Map(running.map((r) => [r.name, rssMb(r.pid)]));
     console.log(`idle RSS: ${running.map((r) => `${r.name} ${idle.get(r.name)!.toFixed(1)} MB`).join(', ')}`);
     const rows: string[] = ['| workload | variant | req/s | p99 ms | CPU ms / 1k req | stats peak rss / heap / external MB |', '|---|---|---|---|---|---|'];
     for (const w of WORKLOADS.filter((x) => opts.workloads.includes(x.name))) {
       const script = writeScript(tmp, w);
       // Warm-up, unmeasured, then alternating rounds with a rotating start.
-      for (const r of running) await runWrk(tools.wrk, script, r.port, 1);
+      for (const r of running) await runWrk(tools.wrk, script, r.td.port, 1);
       await settledCounts(shadows, 300, 6000);
       const res = new Map<string, { rps: number[]; p99: number[]; cpu: number[] }>(running.map((r) => [r.name, { rps: [], p99: [], cpu: [] }]));
-      for (const r of running) r.peak = { rss: 0, heap: 0, external: 0 };
+      for (const r of running) Object.assign(r.peak, { rss: 0, heap: 0, external: 0 });
       for (let round = 0; round < opts.rounds; round++) {
         for (let k = 0; k < running.length; k++) {
           const r = running[(k + round) % running.length]!;
-          const cpu0 = cpuSeconds(r.child.pid);
-          const wrk = await runWrk(tools.wrk, script, r.port, opts.seconds);
+          const cpu0 = cpuSeconds(r.pid);
+          const wrk = await runWrk(tools.wrk, script, r.td.port, opts.seconds);
           await settledCounts(shadows, 300, 6000);
-          const cpu = cpuSeconds(r.child.pid) - cpu0;
+          const cpu = cpuSeconds(r.pid) - cpu0;
           res.get(r.name)!.rps.push(wrk.rps);
           res.get(r.name)!.p99.push(wrk.p99);
           res.get(r.name)!.cpu.push((cpu * 1e6) / Math.max(1, wrk.requests));
@@ -130,7 +126,7 @@ async function main(): Promise<void> {
     }
     console.log('\n' + rows.join('\n'));
     console.log('\n| variant | idle RSS MB | peak RSS (VmHWM) MB |\n|---|---|---|');
-    for (const r of running) console.log(`| ${r.name} | ${idle.get(r.name)!.toFixed(1)} | ${peakRssMb(r.child.pid).toFixed(1)} |`);
+    for (const r of running) console.log(`| ${r.name} | ${idle.get(r.name)!.toFixed(1)} | ${peakRssMb(r.pid).toFixed(1)} |`);
   } finally {
     await stopAll();
     rmSync(tmp, { recursive: true, force: true });
