@@ -15,6 +15,7 @@
  */
 import { UsageError } from '../core/errors.js';
 import type { Message } from '../core/message.js';
+import { waitUnlessWoken, wakeAll } from '../core/wait.js';
 import { recordToMessage } from '../gor/records.js';
 import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
 import { TAP, type Stats } from '../telemetry/stats.js';
@@ -181,7 +182,7 @@ class NatsReplay implements NatsInput {
   stop(): void {
     this.#stopped = true;
     this.#iter?.stop();
-    for (const f of [...this.#onStop]) f();
+    wakeAll(this.#onStop);
   }
 
   async run(): Promise<NatsInputResult> {
@@ -291,16 +292,8 @@ class NatsReplay implements NatsInput {
   }
 
   /** Sleeps `ms`, or less if stop() is called. */
-  #sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#onStop.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#onStop.add(done);
-    });
+  async #sleep(ms: number): Promise<void> {
+    await waitUnlessWoken(ms, this.#onStop);
   }
 
   /** `p`'s value, or undefined as soon as stop() is called (a fetch may hang while the broker is gone). */

@@ -1,5 +1,6 @@
 import type { Message } from '../core/message.js';
 import { ACCEPTED, dropped, type DropReason, type OfferResult, type Output } from '../core/output.js';
+import { waitUnlessWoken, wakeAll } from '../core/wait.js';
 import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
 import type { Stats } from '../telemetry/stats.js';
 import { BoundedQueue } from './bounded-queue.js';
@@ -215,7 +216,7 @@ export abstract class QueuedOutput<Item> implements Output {
       n = this.#inFlight;
     }
     this.#inFlight -= n;
-    if (this.#inFlight === 0 && this.#queue.length === 0) for (const wake of this.#idleWaiters) wake();
+    if (this.#inFlight === 0 && this.#queue.length === 0) wakeAll(this.#idleWaiters);
     // A settled copy frees room in the sink.
     if (this.#queue.length > 0) this.schedulePump();
     return n;
@@ -239,21 +240,13 @@ export abstract class QueuedOutput<Item> implements Output {
     } catch (err) {
       this.#bug('pump', err);
     }
-    if (this.#inFlight === 0 && this.#queue.length === 0) for (const wake of this.#idleWaiters) wake();
+    if (this.#inFlight === 0 && this.#queue.length === 0) wakeAll(this.#idleWaiters);
   }
 
   /** Resolves when nothing is queued or in flight, or after `ms`. */
-  #whenIdle(ms: number): Promise<void> {
-    if (this.#queue.length === 0 && this.#inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#idleWaiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#idleWaiters.add(done);
-    });
+  async #whenIdle(ms: number): Promise<void> {
+    if (this.#queue.length === 0 && this.#inFlight === 0) return;
+    await waitUnlessWoken(ms, this.#idleWaiters);
   }
 
   #bug(where: string, err: unknown): void {

@@ -3,6 +3,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { RateLimitedLog } from '../telemetry/logger.js';
 import type { ListenAddress, Upstream } from '../core/addresses.js';
 import type { ConnectionObserver } from '../core/mirror.js';
+import { waitUnlessWoken, wakeAll } from '../core/wait.js';
 import { RelayConnection } from './relay-connection.js';
 import { describeUpstream } from './upstream.js';
 import type { LocalPath } from './local-path.js';
@@ -31,7 +32,7 @@ export class RelayServer {
   readonly #warn: RateLimitedLog;
   #nextId = 0;
   #address: net.AddressInfo | undefined;
-  #idle: Array<() => void> = [];
+  readonly #idleWaiters = new Set<() => void>();
 
   constructor(options: RelayServerOptions) {
     this.#options = options;
@@ -73,17 +74,7 @@ export class RelayServer {
   /** Resolves when every relayed connection has closed, or after `ms` (then returns false). */
   waitForIdle(ms: number): Promise<boolean> {
     if (this.#connections.size === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#idle = this.#idle.filter((f) => f !== done);
-        resolve(false);
-      }, ms);
-      const done = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.#idle.push(done);
-    });
+    return waitUnlessWoken(ms, this.#idleWaiters);
   }
 
   /** Closes the listener and force-closes every remaining connection. */
@@ -127,11 +118,7 @@ export class RelayServer {
           }),
         onClosed: (c) => {
           this.#connections.delete(c);
-          if (this.#connections.size === 0) {
-            const waiting = this.#idle;
-            this.#idle = [];
-            for (const f of waiting) f();
-          }
+          if (this.#connections.size === 0) wakeAll(this.#idleWaiters);
         },
       },
       observer,
