@@ -22,7 +22,7 @@ export async function runSidecar(options: SidecarOptions): Promise<number> {
   const relay = control.createRelay({ listen: options.listen, upstream: options.upstream, log, observe: (id) => mirror.observe(id), localPath: mirror.localPath });
   try {
     const addr = await relay.listen();
-    log.info('listening', { port: addr.port, address: addr.address, upstream: describeUpstream(options.upstream) });
+    log.info('listening', { port: addr.port, address: addr.address, sockets: addr.sockets, upstream: describeUpstream(options.upstream) });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     log.error('bind-failed', { port: options.listen.port, code: e.code, message: e.message });

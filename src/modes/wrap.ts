@@ -83,7 +83,7 @@ export async function runWrapped(options: WrapOptions): Promise<number> {
     });
     try {
       const addr = await relay.listen();
-      log.info('listening', { port: addr.port, address: addr.address });
+      log.info('listening', { port: addr.port, address: addr.address, sockets: addr.sockets });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       log.error('bind-failed', {

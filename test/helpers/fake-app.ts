@@ -2,8 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { spawn, SpawnOptions } from 'node:child_process';
 import { ChildApp, type ChildAppOptions } from '../../src/supervise/child-app.js';
 import type { ControlDeps, Relay } from '../../src/modes/control.js';
-import type { RelayServerOptions } from '../../src/relay/relay-server.js';
-import type { AddressInfo } from 'node:net';
+import type { ListeningAddress, RelayServerOptions } from '../../src/relay/relay-server.js';
 import { FakeClock } from './fake-clock.js';
 import { createMemoryLogger as memoryLog } from '../../src/telemetry/logger.js';
 
@@ -131,10 +130,10 @@ export class FakeRelay implements Relay {
     readonly events: string[],
     readonly behaviour: FakeControlOptions,
   ) {}
-  async listen(): Promise<AddressInfo> {
+  async listen(): Promise<ListeningAddress> {
     this.events.push('relay listen');
     if (this.behaviour.bindError) throw Object.assign(new Error(`listen ${this.behaviour.bindError}`), { code: this.behaviour.bindError });
-    return { address: '::', family: 'IPv6', port: this.options.listen.port };
+    return { address: '::', family: 'IPv6', port: this.options.listen.port, sockets: 1 };
   }
   stopAccepting(): void {
     this.events.push('relay stop-accepting');

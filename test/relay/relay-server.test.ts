@@ -5,7 +5,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
-import { RelayServer } from '../../src/relay/relay-server.js';
+import { LISTEN_SOCKETS, RelayServer, listenSocketCount } from '../../src/relay/relay-server.js';
 import type { ConnectionObserver } from '../../src/core/mirror.js';
 import { createMemoryLogger } from '../../src/telemetry/logger.js';
 import { rawExchange, refusedPort } from '../helpers/net.js';
@@ -128,4 +128,28 @@ test('a client that disconnects: the app sees the end of its connection, and the
   c.destroy();
   await sawEnd;
   assert.ok(await relay.waitForIdle(5000), 'both sockets released');
+});
+
+test('listening sockets: several only where Node has reusePort (22.12+, 23.1+) on Linux', () => {
+  assert.equal(listenSocketCount(4, '20.20.2', 'linux'), 1);
+  assert.equal(listenSocketCount(4, '22.11.0', 'linux'), 1);
+  assert.equal(listenSocketCount(4, '22.12.0', 'linux'), 4);
+  assert.equal(listenSocketCount(4, '23.0.0', 'linux'), 1);
+  assert.equal(listenSocketCount(4, '23.1.0', 'linux'), 4);
+  assert.equal(listenSocketCount(4, '24.21.0', 'linux'), 4);
+  assert.equal(listenSocketCount(4, '24.21.0', 'darwin'), 1, 'macOS does not spread connections over SO_REUSEPORT sockets');
+  assert.equal(listenSocketCount(1, '24.21.0', 'linux'), 1);
+});
+
+test('a burst of new connections is relayed on every listening socket this Node opens, and none is accepted after stopAccepting', async () => {
+  const appPort = await startApp((sock) => sock.on('data', () => sock.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok')));
+  const log = createMemoryLogger();
+  const relay = new RelayServer({ listen: { host: '127.0.0.1', port: 0 }, upstream: { kind: 'tcp', host: '127.0.0.1', port: appPort }, log });
+  const addr = await relay.listen();
+  closers.push(() => relay.destroy());
+  assert.equal(addr.sockets, listenSocketCount(LISTEN_SOCKETS));
+  const answers = await Promise.all(Array.from({ length: 30 }, () => rawExchange(addr.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n')));
+  for (const a of answers) assert.match(a.toString('latin1'), /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nok$/);
+  relay.stopAccepting();
+  await assert.rejects(rawExchange(addr.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'), /ECONNREFUSED/);
 });
