@@ -27,9 +27,10 @@ WORKDIR /opt/traffic-duplicator
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
-RUN printf '#!/bin/sh\nexec node --max-semi-space-size=1 --interrupt-budget=270336 /opt/traffic-duplicator/dist/cli/main.js "$@"\n' > /usr/local/bin/traffic-duplicator \
- && printf '#!/bin/sh\nexec node --max-semi-space-size=1 --interrupt-budget=270336 /opt/traffic-duplicator/dist/cli/start.js "$@"\n' > /usr/local/bin/start-traffic-duplicator \
- && chmod 0755 /usr/local/bin/traffic-duplicator /usr/local/bin/start-traffic-duplicator
+# npm's launchers: node with the options for its version (launchers/node-flags.sh).
+COPY launchers ./launchers
+RUN ln -s /opt/traffic-duplicator/launchers/traffic-duplicator /usr/local/bin/traffic-duplicator \
+ && ln -s /opt/traffic-duplicator/launchers/start-traffic-duplicator /usr/local/bin/start-traffic-duplicator
 # The image's unprivileged "node" user (uid 1000); nothing here needs root or a low port.
 USER node
 WORKDIR /home/node

@@ -7,7 +7,7 @@ import { childPids } from './proc-stats.js';
 import { freePort, spawnChild, waitForPort, type Child } from './proc.js';
 import type { Shadow } from './shadows.js';
 import { parseStatsLine, TdCounters } from './td-stats.js';
-import { NODE_FLAGS } from '../src/cli/node-flags.js';
+import { nodeFlagsFor } from '../src/cli/node-flags.js';
 
 /** Something wrk can be pointed at. `pids()` are the processes whose CPU/RSS is "the proxy". */
 export interface Contender {
@@ -44,7 +44,7 @@ export async function startTd(
   const port = await freePort();
   // The flags our bins start node with (src/cli/node-flags.ts): we measure what users run.
   const args = [
-    ...NODE_FLAGS,
+    ...nodeFlagsFor(),
     ...nodeArgs,
     opts.main ?? TD_MAIN,
     '--listen', `127.0.0.1:${port}`,

@@ -5,7 +5,7 @@
  * flags, environment) or in the build they run (`name@/tmp/old/dist/cli/main.js=`, e.g. a
  * `git worktree` of the previous commit, built): the tool for "change one thing, measure
  * side by side". Every variant is started by the bench's startTd, so it gets the shipped
- * NODE_FLAGS first, then its own; `base` (no extra flag) is always included. Two recording
+ * nodeFlagsFor() (the bins' options for this Node) first, then its own; `base` (no extra flag) is always included. Two recording
  * shadows, the bench's app, wrk -c50, rounds alternating between variants. Prints, per
  * variant and workload: req/s, p99, CPU ms per 1,000 requests, and the
  * highest RSS / V8 heap / external memory the variant's own stats lines reported, and at the

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { REPO } from './harness.js';
 
 const scripts = ['bin/detect', 'bin/compile', 'bin/release', 'bin/build', 'bin/lib/common.sh', 'bin/lib/node.sh', 'bin/lib/tool.sh'];
+/** npm's bins and the options rule they share with the buildpacks: POSIX sh, not bash. */
+const launchers = ['launchers/traffic-duplicator', 'launchers/start-traffic-duplicator', 'launchers/node-flags.sh'];
 
 test('buildpack scripts exist, are executable bash with set -euo pipefail', () => {
   for (const s of scripts.filter((x) => !x.endsWith('.sh'))) {
@@ -17,13 +19,13 @@ test('buildpack scripts exist, are executable bash with set -euo pipefail', () =
   }
 });
 
-test('buildpack scripts are shellcheck-clean', (t) => {
+test('buildpack scripts and npm launchers are shellcheck-clean', (t) => {
   const which = spawnSync('bash', ['-c', 'command -v shellcheck'], { encoding: 'utf8' });
   if (which.status !== 0) {
     t.skip('shellcheck is not installed');
     return;
   }
-  assert.ok(scripts.every((s) => existsSync(join(REPO, s))));
-  const r = spawnSync('shellcheck', ['-x', ...scripts], { cwd: REPO, encoding: 'utf8' });
+  assert.ok([...scripts, ...launchers].every((s) => existsSync(join(REPO, s))));
+  const r = spawnSync('shellcheck', ['-x', ...scripts, ...launchers], { cwd: REPO, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout + r.stderr);
 });

@@ -1,27 +1,76 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS } from '../../src/cli/node-flags.js';
+import { NODE_FLAGS, V8_11_FLAGS, nodeFlagsFor } from '../../src/cli/node-flags.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const read = (f: string) => readFileSync(ROOT + f, 'utf8');
-const flags = NODE_FLAGS.join(' ');
 
-test('every launcher starts node with NODE_FLAGS: the bins, the buildpack launchers, the Dockerfile', () => {
-  for (const f of ['src/cli/main.ts', 'src/cli/start.ts']) {
-    assert.equal(read(f).split('\n')[0], `#!/usr/bin/env -S node ${flags}`, f);
-  }
-  for (const f of ['bin/compile', 'bin/build']) {
-    assert.ok(read(f).includes(`exec "\\$root/node/bin/node" ${flags} "\\$root/app/dist/cli/$entry" "\\$@"`), f);
-  }
-  const docker = read('Dockerfile');
-  for (const entry of ['main.js', 'start.js']) assert.ok(docker.includes(`exec node ${flags} /opt/traffic-duplicator/dist/cli/${entry}`), `Dockerfile ${entry}`);
+test('the options depend on the Node version: the interrupt budget only for V8 11 (Node 20 and 21)', () => {
+  for (const v of ['20.18.0', 'v20.19.5', '21.7.3']) assert.deepEqual(nodeFlagsFor(v), [...NODE_FLAGS, ...V8_11_FLAGS], v);
+  for (const v of ['22.12.0', 'v22.23.3', '23.1.0', '24.21.0', '25.0.0']) assert.deepEqual(nodeFlagsFor(v), [...NODE_FLAGS], v);
 });
 
-test('the shebang line works: env -S splits it and node accepts every flag', () => {
-  const [cmd, ...args] = read('src/cli/main.ts').split('\n')[0]!.slice(2).split(' ');
-  const out = execFileSync(cmd!, [...args, '-p', 'JSON.stringify(process.execArgv)'], { encoding: 'utf8' });
-  assert.deepEqual((JSON.parse(out) as string[]).slice(0, NODE_FLAGS.length), [...NODE_FLAGS]);
+test('launchers/node-flags.sh gives the same options as nodeFlagsFor, in bash and in a POSIX sh', () => {
+  for (const shell of ['bash', 'sh']) {
+    for (const v of ['v20.18.0', '20.19.5', 'v21.0.0', 'v22.12.0', 'v24.21.0', 'v30.1.2']) {
+      const out = execFileSync(shell, ['-c', `. "${ROOT}launchers/node-flags.sh"; td_node_flags "${v}"`], { encoding: 'utf8' }).trim();
+      assert.equal(out, nodeFlagsFor(v).join(' '), `${shell} ${v}`);
+    }
+  }
+});
+
+test('every launcher takes its options from that one rule: npm bins, buildpack launchers, the Dockerfile', () => {
+  const pkg = JSON.parse(read('package.json')) as { bin: Record<string, string>; files: string[] };
+  assert.deepEqual(pkg.bin, { 'traffic-duplicator': 'launchers/traffic-duplicator', 'start-traffic-duplicator': 'launchers/start-traffic-duplicator' });
+  assert.ok(pkg.files.includes('launchers'));
+  for (const [name, entry] of [
+    ['traffic-duplicator', 'main.js'],
+    ['start-traffic-duplicator', 'start.js'],
+  ] as const) {
+    const text = read(`launchers/${name}`);
+    assert.ok(text.includes(`exec node $(td_node_flags "$(node --version)") "$here/../dist/cli/${entry}" "$@"`), name);
+  }
+  for (const f of ['bin/compile', 'bin/build']) {
+    assert.ok(read(f).includes('source "$BP_DIR/launchers/node-flags.sh"'), f);
+    assert.ok(read(f).includes('exec "\\$root/node/bin/node" $(td_node_flags "$TD_NODE_VERSION") "\\$root/app/dist/cli/$entry" "\\$@"'), f);
+  }
+  const docker = read('Dockerfile');
+  for (const name of ['traffic-duplicator', 'start-traffic-duplicator']) {
+    assert.ok(docker.includes(`ln -s /opt/traffic-duplicator/launchers/${name} /usr/local/bin/${name}`), `Dockerfile ${name}`);
+  }
+  // The entries' shebangs (for `./dist/cli/main.js` by hand) carry only what every Node accepts.
+  for (const f of ['src/cli/main.ts', 'src/cli/start.ts']) assert.equal(read(f).split('\n')[0], `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`, f);
+});
+
+test('npm launcher: asks the node on PATH for its version and execs it with that version’s options', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'td-fake-node-'));
+  try {
+    // A stand-in `node` that reports a version and prints what it was started with.
+    writeFileSync(
+      path.join(dir, 'node'),
+      `#!/bin/sh\nif [ "$1" = --version ]; then echo "$FAKE_VERSION"; exit 0; fi\nfor a in "$@"; do echo "$a"; done\n`,
+    );
+    chmodSync(path.join(dir, 'node'), 0o755);
+    for (const version of ['v20.19.5', 'v22.12.0']) {
+      const out = execFileSync(path.join(ROOT, 'launchers/start-traffic-duplicator'), ['--', 'rails', 's'], {
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}`, FAKE_VERSION: version },
+      });
+      assert.deepEqual(out.trim().split('\n'), [...nodeFlagsFor(version), `${ROOT}launchers/../dist/cli/start.js`, '--', 'rails', 's'], version);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the real node accepts the options the launcher gives it', () => {
+  const out = execFileSync(path.join(ROOT, 'launchers/traffic-duplicator'), ['--version'], { encoding: 'utf8' });
+  assert.match(out, /^traffic-duplicator \d+\.\d+\.\d+/);
+  const argv = execFileSync(process.execPath, [...nodeFlagsFor(), '-p', 'JSON.stringify(process.execArgv)'], { encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(argv), [...nodeFlagsFor(), '-p', 'JSON.stringify(process.execArgv)']);
 });

@@ -43,6 +43,7 @@ test('npm pack on a fresh checkout builds dist/ and ships it with LICENSE, witho
     const paths = pack!.files.map((f) => f.path);
     assert.ok(paths.includes('dist/cli/main.js'), `the prepare script built dist/: ${paths.join(' ')}`);
     assert.ok(paths.includes('dist/cli/start.js'));
+    for (const f of ['launchers/traffic-duplicator', 'launchers/start-traffic-duplicator', 'launchers/node-flags.sh']) assert.ok(paths.includes(f), `npm bins ship: ${f}`);
     assert.ok(paths.includes('LICENSE'));
     assert.ok(paths.includes('package.json'));
     assert.deepEqual(paths.filter((p) => /demo/.test(p)), [], 'no demo code in the package');
