@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +25,13 @@ export interface Contender {
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const TD_MAIN = path.join(ROOT, 'dist/cli/main.js');
 
+/**
+ * The node that runs our proxy: BENCH_NODE=/path/to/node to measure it under another Node
+ * version (the app, shadows and tools keep this one). Its version picks the bins' options.
+ */
+export const TD_NODE = process.env.BENCH_NODE || process.execPath;
+export const TD_NODE_VERSION = TD_NODE === process.execPath ? process.version : execFileSync(TD_NODE, ['--version'], { encoding: 'utf8' }).trim();
+
 export function direct(appPort: number): Contender {
   return { name: 'direct', kind: 'direct', port: appPort, shadows: [], pids: () => [], stop: async () => {} };
 }
@@ -44,7 +52,7 @@ export async function startTd(
   const port = await freePort();
   // The flags our bins start node with (src/cli/node-flags.ts): we measure what users run.
   const args = [
-    ...nodeFlagsFor(),
+    ...nodeFlagsFor(TD_NODE_VERSION),
     ...nodeArgs,
     opts.main ?? TD_MAIN,
     '--listen', `127.0.0.1:${port}`,
@@ -56,7 +64,7 @@ export async function startTd(
     '--quiet',
     ...extraArgs,
   ];
-  const child = spawnChild(name, process.execPath, args, { ...process.env, ...opts.env });
+  const child = spawnChild(name, TD_NODE, args, { ...process.env, ...opts.env });
   const counters = new TdCounters();
   child.onLine((l) => {
     const s = parseStatsLine(l);

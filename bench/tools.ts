@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { TD_NODE_VERSION } from './contenders.js';
 
 /** nginx and wrk come from the OS (Debian packages), not from npm: find them or install them. */
 function which(name: string, extra: string[]): string | undefined {
@@ -42,7 +43,7 @@ export function versions(t: Tools): { node: string; nginx: string; wrk: string; 
     return `${r.stdout}${r.stderr}`.split('\n')[0]!.trim();
   };
   return {
-    node: process.version,
+    node: TD_NODE_VERSION === process.version ? process.version : `${TD_NODE_VERSION} for ours (BENCH_NODE), ${process.version} for the app and shadows`,
     nginx: run(t.nginx, ['-v']).replace(/^nginx version:\s*/, ''),
     wrk: run(t.wrk, ['-v']).replace(/\s+Copyright.*$/, ''),
     h2load: run(t.h2load, ['--version']),
