@@ -5,19 +5,20 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS, V8_11_FLAGS, nodeFlagsFor } from '../../src/cli/node-flags.js';
+import { NODE_22_FLAGS, NODE_FLAGS, V8_11_FLAGS, nodeFlagsFor } from '../../src/cli/node-flags.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const read = (f: string) => readFileSync(ROOT + f, 'utf8');
 
 test('the options depend on the Node version: the interrupt budget only for V8 11 (Node 20 and 21)', () => {
   for (const v of ['20.18.0', 'v20.19.5', '21.7.3']) assert.deepEqual(nodeFlagsFor(v), [...NODE_FLAGS, ...V8_11_FLAGS], v);
-  for (const v of ['22.12.0', 'v22.23.3', '23.1.0', '24.21.0', '25.0.0']) assert.deepEqual(nodeFlagsFor(v), [...NODE_FLAGS], v);
+  for (const v of ['22.12.0', 'v22.23.3']) assert.deepEqual(nodeFlagsFor(v), [...NODE_FLAGS, ...NODE_22_FLAGS], v);
+  for (const v of ['23.1.0', '24.21.0', '25.0.0']) assert.deepEqual(nodeFlagsFor(v), [...NODE_FLAGS], v);
 });
 
 test('launchers/node-flags.sh gives the same options as nodeFlagsFor, in bash and in a POSIX sh', () => {
   for (const shell of ['bash', 'sh']) {
-    for (const v of ['v20.18.0', '20.19.5', 'v21.0.0', 'v22.12.0', 'v24.21.0', 'v30.1.2']) {
+    for (const v of ['v20.18.0', '20.19.5', 'v21.0.0', 'v22.12.0', '22.23.3', 'v23.1.0', 'v24.21.0', 'v30.1.2']) {
       const out = execFileSync(shell, ['-c', `. "${ROOT}launchers/node-flags.sh"; td_node_flags "${v}"`], { encoding: 'utf8' }).trim();
       assert.equal(out, nodeFlagsFor(v).join(' '), `${shell} ${v}`);
     }
@@ -56,7 +57,7 @@ test('npm launcher: asks the node on PATH for its version and execs it with that
       `#!/bin/sh\nif [ "$1" = --version ]; then echo "$FAKE_VERSION"; exit 0; fi\nfor a in "$@"; do echo "$a"; done\n`,
     );
     chmodSync(path.join(dir, 'node'), 0o755);
-    for (const version of ['v20.19.5', 'v22.12.0']) {
+    for (const version of ['v20.19.5', 'v22.12.0', 'v24.21.0']) {
       const out = execFileSync(path.join(ROOT, 'launchers/start-traffic-duplicator'), ['--', 'rails', 's'], {
         encoding: 'utf8',
         env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}`, FAKE_VERSION: version },
