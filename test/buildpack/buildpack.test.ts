@@ -5,8 +5,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { sha256 } from '../helpers/net.js';
 import {
   BUILDPACK,
@@ -37,6 +38,7 @@ import {
 } from './harness.js';
 
 const bin = (name: string) => join(BUILDPACK, 'bin', name);
+const nodeVersionOf = (node: string) => execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
 
 let root: string;
 let tools: string;
@@ -237,6 +239,27 @@ describe('classic buildpack', () => {
     assert.deepEqual(dist.requests.slice(seen), []);
     // The app's own Node (from the language buildpack) is what `node` means at run time.
     await exerciseDyno(app, procfileWeb(app), 'node fixture', `${nodeOnPath}:${tools}`);
+  });
+
+  // The launcher's node options must suit the Node it runs: Node 22 refuses Node 20's
+  // --interrupt-budget and the dyno's web process would not start (TD_TEST_NODES: .ci/run).
+  const newerNode = (process.env.TD_TEST_NODES ?? '').split(':').find((n) => n !== '' && Number(/^v(\d+)/.exec(nodeVersionOf(n))?.[1]) >= 22);
+  test('Node app on a newer Node (22+): the launcher written for the reused Node starts and mirrors', { skip: newerNode ? false : 'TD_TEST_NODES has no Node 22 or later' }, async () => {
+    const prefix = tempDir(root, 'newer-node');
+    mkdirSync(join(prefix, 'bin'));
+    mkdirSync(join(prefix, 'lib', 'node_modules'), { recursive: true });
+    cpSync(newerNode!, join(prefix, 'bin', 'node'));
+    // The reuse rule wants a full install (node and npm); npm itself runs on any of them.
+    symlinkSync(join(dirname(dirname(process.execPath)), 'lib', 'node_modules', 'npm'), join(prefix, 'lib', 'node_modules', 'npm'));
+    const app = copyFixture('buildpack-node', root);
+    writeGorOptions(app, shadow.port);
+    const envDir = writeEnvDir(root, { TRAFFIC_DUPLICATOR_NODE_BASE_URL: dist.baseUrl });
+    const r = await compile(app, sharedCache, envDir, join(prefix, 'bin'));
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`Reusing Node ${nodeVersionOf(newerNode!).replace(/\./g, '\\.')} found at `));
+    const launcher = readFileSync(join(app, 'bin', 'start-traffic-duplicator'), 'utf8');
+    assert.ok(!launcher.includes('--interrupt-budget'), launcher);
+    await exerciseDyno(app, procfileWeb(app), 'node fixture', `${join(prefix, 'bin')}:${tools}`);
   });
 
   test('warns when the app has neither config/gor.options nor start-traffic-duplicator in its Procfile', async () => {
