@@ -10,11 +10,6 @@ import type { LocalPath } from './local-path.js';
 
 export interface RelayServerOptions {
   listen: ListenAddress;
-  /**
-   * Listening sockets to open on the public port where SO_REUSEPORT is available (see
-   * listenSocketCount); 1 where it is not. Default LISTEN_SOCKETS.
-   */
-  sockets?: number;
   upstream: Upstream;
   log: Logger;
   /** Called for each new connection; returns the tee's observer, or undefined to relay only. */
@@ -100,7 +95,7 @@ export class RelayServer {
    */
   async listen(): Promise<ListeningAddress> {
     const { host, port } = this.#options.listen;
-    const sockets = listenSocketCount(this.#options.sockets ?? LISTEN_SOCKETS);
+    const sockets = listenSocketCount(LISTEN_SOCKETS);
     const reusePort = sockets > 1;
     let bound = host === '' ? '::' : host;
     try {
