@@ -243,12 +243,16 @@ describe('classic buildpack', () => {
 
   // The launcher's node options must suit the Node it runs: Node 22 refuses Node 20's
   // --interrupt-budget and the dyno's web process would not start (TD_TEST_NODES: .ci/run).
-  const newerNode = (process.env.TD_TEST_NODES ?? '').split(':').find((n) => n !== '' && Number(/^v(\d+)/.exec(nodeVersionOf(n))?.[1]) >= 22);
+  const newerNode = (process.env.TD_TEST_NODES ?? '')
+    .split(':')
+    .filter((path) => path !== '')
+    .map((path) => ({ path, version: nodeVersionOf(path) }))
+    .find((n) => Number(/^v(\d+)/.exec(n.version)?.[1]) >= 22);
   test('Node app on a newer Node (22+): the launcher written for the reused Node starts and mirrors', { skip: newerNode ? false : 'TD_TEST_NODES has no Node 22 or later' }, async () => {
     const prefix = tempDir(root, 'newer-node');
     mkdirSync(join(prefix, 'bin'));
     mkdirSync(join(prefix, 'lib', 'node_modules'), { recursive: true });
-    cpSync(newerNode!, join(prefix, 'bin', 'node'));
+    cpSync(newerNode!.path, join(prefix, 'bin', 'node'));
     // The reuse rule wants a full install (node and npm); npm itself runs on any of them.
     symlinkSync(join(dirname(dirname(process.execPath)), 'lib', 'node_modules', 'npm'), join(prefix, 'lib', 'node_modules', 'npm'));
     const app = copyFixture('buildpack-node', root);
@@ -256,7 +260,7 @@ describe('classic buildpack', () => {
     const envDir = writeEnvDir(root, { TRAFFIC_DUPLICATOR_NODE_BASE_URL: dist.baseUrl });
     const r = await compile(app, sharedCache, envDir, join(prefix, 'bin'));
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    assert.match(r.stdout, new RegExp(`Reusing Node ${nodeVersionOf(newerNode!).replace(/\./g, '\\.')} found at `));
+    assert.match(r.stdout, new RegExp(`Reusing Node ${newerNode!.version.replace(/\./g, '\\.')} found at `));
     const launcher = readFileSync(join(app, 'bin', 'start-traffic-duplicator'), 'utf8');
     assert.ok(!launcher.includes('--interrupt-budget'), launcher);
     await exerciseDyno(app, procfileWeb(app), 'node fixture', `${join(prefix, 'bin')}:${tools}`);
