@@ -48,6 +48,22 @@ function workload(): Sent[][] {
   return perConn;
 }
 
+/** For a failed count: which requests the shadow got that this test never sent, and how many it sent got twice. */
+function receivedReport(received: ReadonlyArray<{ method: string; url: string }>, expected: readonly Sent[]): string {
+  const want = new Map<string, number>();
+  for (const r of expected) want.set(`${r.method} ${r.target}`, (want.get(`${r.method} ${r.target}`) ?? 0) + 1);
+  const foreign: string[] = [];
+  let extra = 0;
+  for (const r of received) {
+    const key = `${r.method} ${r.url}`;
+    const left = want.get(key);
+    if (left === undefined) foreign.push(key);
+    else if (left === 0) extra++;
+    else want.set(key, left - 1);
+  }
+  return ` (not sent by this test: ${foreign.length}, e.g. ${JSON.stringify(foreign.slice(0, 5))}; sent once, received again: ${extra})`;
+}
+
 function optionsFile(lines: string[]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'td-opts-'));
   const file = path.join(dir, 'gor.options');
@@ -95,7 +111,7 @@ async function runAgainstApp(app: keyof typeof APP_COMMANDS, extraOptions: strin
     assert.equal(code, 0, wrapper.logs());
 
     for (const s of shadows) {
-      assert.equal(s.received.length, expected.length, `${app}: each request exactly once`);
+      assert.equal(s.received.length, expected.length, `${app}: each request exactly once${receivedReport(s.received, expected)}`);
       const got = new Map<string, string[]>();
       for (const r of s.received) got.set(`${r.method} ${r.url}`, [...(got.get(`${r.method} ${r.url}`) ?? []), r.bodySha]);
       for (const r of expected) {
