@@ -10,10 +10,10 @@ td_node_flags() {
   td_major=${1#v}
   td_major=${td_major%%.*}
   if [ "$td_major" -le 21 ] 2>/dev/null; then
-    echo "--max-semi-space-size=1 --interrupt-budget=270336"
+    echo "--max-semi-space-size=1 --max-old-space-size=256 --interrupt-budget=270336"
   elif [ "$td_major" -eq 22 ]; then
-    echo "--max-semi-space-size=1 --invocation-count-for-turbofan=12000"
+    echo "--max-semi-space-size=1 --max-old-space-size=256 --invocation-count-for-turbofan=12000"
   else
-    echo "--max-semi-space-size=1"
+    echo "--max-semi-space-size=1 --max-old-space-size=256"
   fi
 }

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=256
 // traffic-duplicator: wrapper (`-- CMD`), sidecar (`--listen --upstream`) or replay (`--input-file`).
 import { run } from './run.js';
 

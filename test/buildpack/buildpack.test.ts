@@ -198,8 +198,18 @@ describe('classic buildpack', () => {
     assert.deepEqual(readdirSync(join(app, 'bin')).sort(), ['start-traffic-duplicator', 'traffic-duplicator']);
     const launcher = readFileSync(join(app, 'bin', 'start-traffic-duplicator'), 'utf8');
     assert.match(launcher, /^root="\$HOME\/\.traffic-duplicator"$/m);
-    assert.match(launcher, /^exec "\$root\/node\/bin\/node" --max-semi-space-size=1 --interrupt-budget=270336 "\$root\/app\/dist\/cli\/start\.js" "\$@"$/m);
+    assert.match(
+      launcher,
+      /^exec "\$root\/node\/bin\/node" --max-semi-space-size=1 --max-old-space-size=256 --interrupt-budget=270336 \$\{TRAFFIC_DUPLICATOR_NODE_OPTIONS:-\} "\$root\/app\/dist\/cli\/start\.js" "\$@"$/m,
+    );
     assert.ok(!launcher.includes(app), 'the launcher must not hard-code the build dir');
+    // TRAFFIC_DUPLICATOR_NODE_OPTIONS reaches node at run time (an option node rejects shows it).
+    const extra = await run(join(app, 'bin', 'traffic-duplicator'), ['--version'], {
+      env: { HOME: app, PATH: tools, TRAFFIC_DUPLICATOR_NODE_OPTIONS: '--max-old-space-size=512 --no-such-td-option' },
+      cwd: app,
+    });
+    assert.notEqual(extra.code, 0);
+    assert.match(extra.stderr, /--no-such-td-option/);
 
     // At run time: launcher on PATH through .profile.d, our node not.
     const probe = await run(

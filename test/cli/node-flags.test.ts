@@ -34,11 +34,14 @@ test('every launcher takes its options from that one rule: npm bins, buildpack l
     ['start-traffic-duplicator', 'start.js'],
   ] as const) {
     const text = read(`launchers/${name}`);
-    assert.ok(text.includes(`exec node $(td_node_flags "$(node --version)") "$here/../dist/cli/${entry}" "$@"`), name);
+    assert.ok(text.includes(`exec node $(td_node_flags "$(node --version)") \${TRAFFIC_DUPLICATOR_NODE_OPTIONS:-} "$here/../dist/cli/${entry}" "$@"`), name);
   }
   for (const f of ['bin/compile', 'bin/build']) {
     assert.ok(read(f).includes('source "$BP_DIR/launchers/node-flags.sh"'), f);
-    assert.ok(read(f).includes('exec "\\$root/node/bin/node" $(td_node_flags "$TD_NODE_VERSION") "\\$root/app/dist/cli/$entry" "\\$@"'), f);
+    assert.ok(
+      read(f).includes('exec "\\$root/node/bin/node" $(td_node_flags "$TD_NODE_VERSION") \\${TRAFFIC_DUPLICATOR_NODE_OPTIONS:-} "\\$root/app/dist/cli/$entry" "\\$@"'),
+      f,
+    );
   }
   const docker = read('Dockerfile');
   for (const name of ['traffic-duplicator', 'start-traffic-duplicator']) {
@@ -64,14 +67,26 @@ test('npm launcher: asks the node on PATH for its version and execs it with that
       });
       assert.deepEqual(out.trim().split('\n'), [...nodeFlagsFor(version), `${ROOT}launchers/../dist/cli/start.js`, '--', 'rails', 's'], version);
     }
+    // TRAFFIC_DUPLICATOR_NODE_OPTIONS: after ours (node takes an option's last value), split into words.
+    const out = execFileSync(path.join(ROOT, 'launchers/traffic-duplicator'), ['--version'], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}`, FAKE_VERSION: 'v20.19.5', TRAFFIC_DUPLICATOR_NODE_OPTIONS: '--max-old-space-size=1024  --trace-gc' },
+    });
+    assert.deepEqual(out.trim().split('\n'), [...nodeFlagsFor('v20.19.5'), '--max-old-space-size=1024', '--trace-gc', `${ROOT}launchers/../dist/cli/main.js`, '--version']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('the real node accepts the options the launcher gives it', () => {
+test('the real node accepts the options the launcher gives it, and a later one overrides ours', () => {
   const out = execFileSync(path.join(ROOT, 'launchers/traffic-duplicator'), ['--version'], { encoding: 'utf8' });
   assert.match(out, /^traffic-duplicator \d+\.\d+\.\d+/);
   const argv = execFileSync(process.execPath, [...nodeFlagsFor(), '-p', 'JSON.stringify(process.execArgv)'], { encoding: 'utf8' });
   assert.deepEqual(JSON.parse(argv), [...nodeFlagsFor(), '-p', 'JSON.stringify(process.execArgv)']);
+  // V8 sizes the old generation from our --max-old-space-size=256, and TRAFFIC_DUPLICATOR_NODE_OPTIONS can raise it.
+  const limitMb = (extra: string[]) =>
+    Number(execFileSync(process.execPath, [...nodeFlagsFor(), ...extra, '-p', 'v8.getHeapStatistics().heap_size_limit / 2 ** 20'], { encoding: 'utf8' }));
+  const ours = limitMb([]);
+  assert.ok(ours >= 256 && ours < 400, `heap limit ${ours} MB`);
+  assert.ok(limitMb(['--max-old-space-size=1024']) >= 1024);
 });
