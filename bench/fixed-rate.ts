@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sumPeakRss } from './proc-stats.js';
+import { resetPeaks, sumPeakRss } from './proc-stats.js';
 import type { Contender } from './contenders.js';
 import { median } from './stats.js';
 
@@ -73,11 +73,12 @@ export function runH2load(bin: string, port: number, rate: Rate, seconds: number
 export async function fixedRate(bin: string, contenders: Contender[], rounds: number, seconds: number, log: (s: string) => void): Promise<RateSample[]> {
   const out: RateSample[] = [];
   for (const rate of RATES) {
-    const per = new Map<string, Array<{ requests: number; p50: number; p99: number }>>();
+    const per = new Map<string, Array<{ requests: number; p50: number; p99: number; peakRssMb: number }>>();
     for (let round = 0; round < rounds; round++) {
       const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!);
       for (const c of order) {
-        const r = await runH2load(bin, c.port, rate, seconds);
+        resetPeaks(c.pids());
+        const r = { ...(await runH2load(bin, c.port, rate, seconds)), peakRssMb: sumPeakRss(c.pids()) };
         (per.get(c.name) ?? per.set(c.name, []).get(c.name)!).push(r);
         log(`  fixed ${rate.name.padEnd(10)} round ${round + 1}/${rounds} ${c.name.padEnd(8)} p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (${r.requests} requests)`);
       }
@@ -90,7 +91,7 @@ export async function fixedRate(bin: string, contenders: Contender[], rounds: nu
         requests: rs.reduce((s, r) => s + r.requests, 0),
         p50: median(rs.map((r) => r.p50)),
         p99: median(rs.map((r) => r.p99)),
-        peakRssMb: sumPeakRss(c.pids()),
+        peakRssMb: Math.max(0, ...rs.map((r) => r.peakRssMb)),
       });
     }
   }

@@ -1,4 +1,4 @@
-import { cpuSeconds, sumCpu, sumPeakRss } from './proc-stats.js';
+import { cpuSeconds, resetPeaks, sumCpu, sumPeakRss } from './proc-stats.js';
 import { sleep } from './proc.js';
 import { settledCounts } from './shadows.js';
 import type { Contender } from './contenders.js';
@@ -32,6 +32,8 @@ export async function measureRound(ctx: RoundContext, c: Contender, w: Workload,
   const tdBefore = c.counters?.snapshot();
   const cpu0 = sumCpu(c.pids());
   const app0 = cpuSeconds(ctx.appPid);
+  // The peak of this round (and its drain) alone: one process serves every workload in turn.
+  resetPeaks(c.pids());
   const wrk = await runWrk(ctx.wrkBin, ctx.scripts.get(w.name)!, c.port, seconds);
   const shadowsAfter = c.shadows.length ? await settledCounts(c.shadows, 300, ctx.drainMaxMs) : [];
   if (c.counters) await nextStatsLine(c.counters);

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 /** CPU and memory of processes, from /proc: the same numbers for Node and nginx. */
@@ -37,6 +37,19 @@ function statusKb(pid: number, key: 'VmHWM' | 'VmRSS'): number {
   }
 }
 
+/**
+ * Starts a new peak: VmHWM becomes the current RSS (Linux's /proc/PID/clear_refs, "5"), so the
+ * peak read after a round is that round's, not the process's lifetime's. False if refused.
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Peak resident set size (VmHWM) in MiB. */
 export const peakRssMb = (pid: number) => statusKb(pid, 'VmHWM') / 1024;
 export const rssMb = (pid: number) => statusKb(pid, 'VmRSS') / 1024;
@@ -60,3 +73,4 @@ export function childPids(pid: number): number[] {
 /** Sums over a set of processes (a contender may be master + worker). */
 export const sumCpu = (pids: number[]) => pids.reduce((s, p) => s + cpuSeconds(p), 0);
 export const sumPeakRss = (pids: number[]) => pids.reduce((s, p) => s + peakRssMb(p), 0);
+export const resetPeaks = (pids: number[]) => pids.every(resetPeakRss);
