@@ -230,7 +230,7 @@ async function main(): Promise<void> {
       `- Node ${v.node} (ours started with the bins' flags, src/cli/node-flags.ts), nginx ${v.nginx} (Debian), ${v.wrk}, ${v.h2load}.`,
       `- Load: \`wrk -t1 -c50 -d${P.seconds}s --latency --timeout 10s\`, ${P.rounds} alternating round(s) per contender and workload after a ${P.warmup}s warm-up (none with --quick); req/s and latencies are the median over rounds, CPU and delivery are totals over rounds.`,
       '- Contenders: `direct` = wrk → app (a small Node http server, the floor); `td-N` = wrk → traffic-duplicator (sidecar, dist/, defaults) → app, mirroring to N recording shadows; `nginx-N` = wrk → nginx (1 worker, keepalive upstreams, `mirror` + `mirror_request_body on` per shadow, config in bench/nginx-conf.ts) → app.',
-      '- proxy CPU = utime+stime of the proxy process(es) (nginx: master + worker) from /proc, including the drain after wrk stops; app CPU = the app\'s. Peak RSS = the highest RSS during the workload\'s measured rounds (VmHWM, reset before each round through /proc/PID/clear_refs; nginx: master + worker).',
+      '- proxy CPU = utime+stime of the proxy process(es) (nginx: master + worker) from /proc, including the drain after wrk stops; app CPU = the app\'s. Peak RSS = the highest RSS during the workload\'s measured rounds (VmHWM, reset to the current RSS before each round through /proc/PID/clear_refs, so memory a process still holds from earlier rounds counts; nginx: master + worker).',
       '- delivery % = requests the shadow received ÷ requests wrk completed (requests in flight when wrk stops can reach a shadow without being counted by wrk, so slightly over 100% is possible).',
       '',
     ];
