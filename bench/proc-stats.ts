@@ -73,4 +73,4 @@ export function childPids(pid: number): number[] {
 /** Sums over a set of processes (a contender may be master + worker). */
 export const sumCpu = (pids: number[]) => pids.reduce((s, p) => s + cpuSeconds(p), 0);
 export const sumPeakRss = (pids: number[]) => pids.reduce((s, p) => s + peakRssMb(p), 0);
-export const resetPeaks = (pids: number[]) => pids.every(resetPeakRss);
+export const resetPeaks = (pids: number[]) => pids.map(resetPeakRss).every(Boolean);

@@ -83,7 +83,8 @@ test('the real node accepts the options the launcher gives it, and a later one o
   assert.match(out, /^traffic-duplicator \d+\.\d+\.\d+/);
   const argv = execFileSync(process.execPath, [...nodeFlagsFor(), '-p', 'JSON.stringify(process.execArgv)'], { encoding: 'utf8' });
   assert.deepEqual(JSON.parse(argv), [...nodeFlagsFor(), '-p', 'JSON.stringify(process.execArgv)']);
-  // V8 sizes the old generation from our --max-old-space-size=256, and TRAFFIC_DUPLICATOR_NODE_OPTIONS can raise it.
+  // V8 sizes the old generation from our --max-old-space-size=256; a later one (where the launchers put
+  // TRAFFIC_DUPLICATOR_NODE_OPTIONS) wins.
   const limitMb = (extra: string[]) =>
     Number(execFileSync(process.execPath, [...nodeFlagsFor(), ...extra, '-p', 'v8.getHeapStatistics().heap_size_limit / 2 ** 20'], { encoding: 'utf8' }));
   const ours = limitMb([]);
