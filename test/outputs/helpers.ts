@@ -41,12 +41,13 @@ export function closeHttp(server: Server): Promise<void> {
   return new Promise((r) => server.close(() => r()));
 }
 
-/** seen == mirrored + Σ dropped + Σ errors for one destination. */
+/** seen == mirrored + Σ dropped + Σ errors for one destination; `settled` is that right-hand side. */
 export function accounting(stats: Stats, dest: string) {
   const e = stats.entry(dest);
   const dropped = Object.values(e.dropped).reduce((a, b) => a + (b ?? 0), 0);
   const errors = Object.values(e.errors).reduce((a, b) => a + b, 0);
-  return { seen: e.seen, mirrored: e.mirrored, dropped, errors, balanced: e.seen === e.mirrored + dropped + errors };
+  const settled = e.mirrored + dropped + errors;
+  return { seen: e.seen, mirrored: e.mirrored, dropped, errors, settled, balanced: e.seen === settled };
 }
 
 /** The configuration with every flag-table default applied: outputs get their options from it, as in production. */
