@@ -3,6 +3,7 @@ import http from 'node:http';
 import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 
 export const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
@@ -153,13 +154,52 @@ export async function rawServer(onSocket: (s: net.Socket) => void): Promise<{ ur
 /** A server that accepts connections, reads and discards, and never answers (a black hole). */
 export const startBlackHole = () => rawServer((s) => s.resume());
 
-/** A free loopback port: bound, then released (to bind, or as one where nothing listens). */
+/**
+ * A free loopback port: bound, then released (to bind, or as one where nothing listens).
+ *
+ * The port is used after it is released, often by another process (an app, our CLI), or
+ * kept as a port where nothing listens. Test files run side by side, and the kernel hands
+ * ports of its ephemeral range to every listen(0) and outgoing connection on the machine:
+ * from that range, a released port could be given to another test file in between (the
+ * likely cause of two failures CI saw once each: a recording shadow got more requests than
+ * its test sent, and an app's connection closed before any answer). So the port comes
+ * from below the ephemeral range, where the kernel never assigns one by itself; only
+ * another pick made here could meet it (random among thousands, and checked free).
+ */
 export async function freePort(): Promise<number> {
+  const low = ephemeralRangeStart();
+  for (let attempt = 0; low - FIXED_PORTS_END > 1000 && attempt < 50; attempt++) {
+    const port = FIXED_PORTS_END + Math.floor(Math.random() * (low - FIXED_PORTS_END));
+    if (await canBind(port)) return port;
+  }
+  // No room below the ephemeral range here: let the kernel choose.
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   const port = (s.address() as net.AddressInfo).port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+/** Ports below this are left to well-known services and the examples' fixed ports (3000, 8080, 9090…). */
+const FIXED_PORTS_END = 20_000;
+
+/** The first port of the kernel's ephemeral range (Linux; 32768 when it can't be read). */
+function ephemeralRangeStart(): number {
+  try {
+    const first = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(first) && first > 0 ? first : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/** True if a listener could bind 127.0.0.1:port just now (then released). */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
 }
 
 /** A port that nothing listens on (connections are refused): a free port, by another name. */
