@@ -11,7 +11,7 @@
 # Options file: mount it and set TRAFFIC_DUPLICATOR_OPTIONS_FILE (see examples/kubernetes/).
 
 # ---- build: TypeScript with dev dependencies, then keep production dependencies only
-FROM node:20-slim AS build
+FROM node:22-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --include=dev --ignore-scripts --no-audit --no-fund
@@ -21,7 +21,7 @@ RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 # ---- runtime: Node, the compiled tool and its production dependencies, nothing else
-FROM node:20-slim
+FROM node:22-slim
 ENV NODE_ENV=production
 WORKDIR /opt/traffic-duplicator
 COPY --from=build /src/package.json ./

@@ -3,7 +3,9 @@
 # traffic-duplicator. Shared by the classic buildpack (bin/compile) and the CNB (bin/build).
 # Needs lib/common.sh. Never touches the app's own Node (.heroku/node, PATH).
 
-TD_NODE_DEFAULT_VERSION=20.19.5
+# Node 22 (maintenance LTS to 2027-04-30): Node 20 reached end of life on 2026-04-30, and
+# 22.12+ lets the relay listen with SO_REUSEPORT sockets (cold-start p99, README's bench).
+TD_NODE_DEFAULT_VERSION=22.23.3
 TD_NODE_DEFAULT_BASE_URL=https://nodejs.org/dist
 TD_NODE_MIN_MAJOR=20
 TD_NODE_MIN_MINOR=18
@@ -13,8 +15,8 @@ TD_NODE_MIN_MINOR=18
 # serve the same bytes). Update together with TD_NODE_DEFAULT_VERSION.
 td_node_pinned_sha256() {
   case "$1" in
-    node-v20.19.5-linux-x64.tar.xz) echo 315046739a513a70e03a4a55a8afda8cf979f30852e576075c340084e3f8ac0f ;;
-    node-v20.19.5-linux-arm64.tar.xz) echo d462267863ae8ee556039ebdf559055a8ec562c633889ef1403f3adb449ba1dd ;;
+    node-v22.23.3-linux-x64.tar.xz) echo df450af89261115ef9f9e3830c3eeb2cc9213b63c720b1af623cb5dcbe2e02de ;;
+    node-v22.23.3-linux-arm64.tar.xz) echo a44aeb94849a299b22df10b9e622ec2f605c2183501bc40590705131de7c740f ;;
     *) return 1 ;;
   esac
 }
@@ -147,7 +149,7 @@ td_node_prepare() {
   base=${base:-$TD_NODE_DEFAULT_BASE_URL}
   arch=$(td_node_arch "$target_arch")
   if [[ -n "$want" && ! "${want#v}" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
-    td_die "TRAFFIC_DUPLICATOR_NODE_VERSION must be an exact version such as 20.19.5 (got '$want')."
+    td_die "TRAFFIC_DUPLICATOR_NODE_VERSION must be an exact version such as 22.23.3 (got '$want')."
   fi
   if [[ -n "$want" ]] && ! td_node_version_ok "$want"; then
     td_die "TRAFFIC_DUPLICATOR_NODE_VERSION=$want is too old: traffic-duplicator needs Node >= $TD_NODE_MIN_MAJOR.$TD_NODE_MIN_MINOR."

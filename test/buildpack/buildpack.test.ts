@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { sha256 } from '../helpers/net.js';
+import { LISTEN_SOCKETS, listenSocketCount } from '../../src/relay/relay-server.js';
 import {
   BUILDPACK,
   NODE_TARBALL,
@@ -155,6 +156,21 @@ describe('classic buildpack', () => {
       assert.equal(parsed.code, 0, parsed.stderr);
       assert.deepEqual(JSON.parse(parsed.stdout), { addons: [] });
     }
+  });
+
+  test('the default Node is pinned for both CPUs and is one the relay spreads accepts on', async () => {
+    // The sums come from the version's signed SHASUMS256.txt; a version bump without them
+    // would make every build fetch SHASUMS256.txt, and one below 22.12 would bring back the
+    // single listening socket (README, cold start).
+    const r = await run('bash', ['-c', 'set -euo pipefail; . "$1/lib/common.sh"; . "$1/lib/node.sh"; echo "$TD_NODE_DEFAULT_VERSION"; for a in x64 arm64; do td_node_pinned_sha256 "node-v$TD_NODE_DEFAULT_VERSION-linux-$a.tar.xz"; done', '_', join(BUILDPACK, 'bin')], {
+      env: sanitisedEnv(tools, home),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const [version = '', ...sums] = r.stdout.trim().split('\n');
+    assert.match(version, /^\d+\.\d+\.\d+$/);
+    assert.equal(sums.length, 2);
+    for (const sum of sums) assert.match(sum, /^[0-9a-f]{64}$/);
+    assert.equal(listenSocketCount(LISTEN_SOCKETS, version, 'linux'), LISTEN_SOCKETS, version);
   });
 
   test('a wrong checksum fails the build with a clear message and caches nothing', async () => {

@@ -16,7 +16,7 @@ const allowed = readFileSync(join(REPO, '.dockerignore'), 'utf8')
 
 test('Dockerfile: multi-stage, prod deps only at runtime, non-root, traffic-duplicator entrypoint', () => {
   const stages = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
-  assert.deepEqual(stages, ['node:20-slim', 'node:20-slim']);
+  assert.deepEqual(stages, ['node:22-slim', 'node:22-slim']);
   assert.match(dockerfile, /npm prune --omit=dev/);
   const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
   assert.match(runtime, /^USER node$/m);
