@@ -173,6 +173,25 @@ describe('classic buildpack', () => {
     assert.equal(listenSocketCount(LISTEN_SOCKETS, version, 'linux'), LISTEN_SOCKETS, version);
   });
 
+  test('the default Node is checked against the sum pinned in the buildpack, whatever the mirror says', async () => {
+    const app = copyFixture('buildpack-ruby', root);
+    const cache = tempDir(root, 'cache-default');
+    const envDir = writeEnvDir(root, { TRAFFIC_DUPLICATOR_NODE_BASE_URL: dist.anyBaseUrl });
+    const pinned = await run('bash', ['-c', '. "$1/lib/common.sh"; . "$1/lib/node.sh"; f="node-v$TD_NODE_DEFAULT_VERSION-linux-$(td_node_arch).tar.xz"; echo "$f $(td_node_pinned_sha256 "$f")"', '_', join(BUILDPACK, 'bin')], {
+      env: sanitisedEnv(tools, home),
+    });
+    const [file = '', sum = ''] = pinned.stdout.trim().split(' ');
+    const version = file.replace(/^node-v|-linux-.*$/g, '');
+    const r = await compile(app, cache, envDir);
+    // The mirror serves other bytes (ours) under the default's name, with a SHASUMS256.txt
+    // that vouches for them: only the pinned sum can refuse them, and it does.
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(r.stdout + r.stderr, new RegExp(`Checksum for ${file.replace(/\./g, '\\.')} is pinned in the buildpack`));
+    assert.match(r.stderr, new RegExp(`Checksum mismatch for ${file.replace(/\./g, '\\.')}[^]*expected sha256 ${sum}`));
+    assert.ok(dist.requests.includes(`/any/v${version}/${file}`), dist.requests.join(' '));
+    assert.ok(!dist.requests.includes(`/any/v${version}/SHASUMS256.txt`));
+  });
+
   test('a wrong checksum fails the build with a clear message and caches nothing', async () => {
     const app = copyFixture('buildpack-ruby', root);
     const cache = tempDir(root, 'cache-bad');

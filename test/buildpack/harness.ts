@@ -178,13 +178,16 @@ export async function makeNodeTarball(root: string): Promise<{ dir: string; file
 export interface DistServer {
   baseUrl: string;
   badBaseUrl: string;
+  /** Serves any version: see startDistServer. */
+  anyBaseUrl: string;
   requests: string[];
   close(): Promise<void>;
 }
 
 /**
  * A loopback stand-in for the Node download site: <base>/v<ver>/<tarball> and
- * <base>/v<ver>/SHASUMS256.txt. Under /bad the SHASUMS lists a wrong checksum.
+ * <base>/v<ver>/SHASUMS256.txt. Under /bad the SHASUMS lists a wrong checksum; under /any
+ * every version is served (the same test tarball) with a SHASUMS that matches it.
  */
 export async function startDistServer(tarball: string, sha256: string): Promise<DistServer> {
   const requests: string[] = [];
@@ -192,6 +195,17 @@ export async function startDistServer(tarball: string, sha256: string): Promise<
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/';
     requests.push(url);
+    const any = /^\/any\/v([^/]+)\/([^/]+)$/.exec(url);
+    if (any) {
+      // Any version: the test tarball under that version's name, and a SHASUMS256.txt that
+      // vouches for it, so only a sum pinned in the buildpack can refuse it.
+      const [, version, name] = any;
+      const file = `node-v${version}-linux-${NODE_ARCH}.tar.xz`;
+      if (name === 'SHASUMS256.txt') res.writeHead(200, { 'content-type': 'text/plain' }).end(`${sha256}  ${file}\n`);
+      else if (name === file) createReadStream(tarball).pipe(res.writeHead(200, { 'content-type': 'application/x-xz', 'content-length': statSync(tarball).size }));
+      else res.writeHead(404).end('not found\n');
+      return;
+    }
     const m = /^\/(good|bad)\/v([^/]+)\/([^/]+)$/.exec(url);
     if (!m || m[2] !== NODE_VERSION) {
       res.writeHead(404).end('not found\n');
@@ -215,6 +229,7 @@ export async function startDistServer(tarball: string, sha256: string): Promise<
   return {
     baseUrl: `http://127.0.0.1:${port}/good`,
     badBaseUrl: `http://127.0.0.1:${port}/bad`,
+    anyBaseUrl: `http://127.0.0.1:${port}/any`,
     requests,
     close: () => closeServer(server),
   };
