@@ -162,6 +162,8 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
       if (closed) return;
       closed = true;
       const deadline = Date.now() + graceMs;
+      // Copies still waiting for their answer (inputs/tap.ts, HOLD_MS) go to the outputs first.
+      tap?.flush();
       // Middleware first: what it still echoes back must reach the outputs before they close.
       await middleware?.close(Math.max(0, Math.floor(graceMs / 2)));
       await fanOut.close(Math.max(0, deadline - Date.now()));

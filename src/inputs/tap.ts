@@ -23,7 +23,22 @@ export interface TapOptions {
   stats: Stats; // count stats.seen(TAP) per request framed; drops under TAP
   log: Logger;
   now?: () => bigint; // ns clock, injectable for tests (default nowNs from core/message)
+  /**
+   * How long (ms) a complete request's copy may wait for the app to start answering it
+   * (default HOLD_MS; 0: emitted as soon as the request is complete). See TapConnection.#hold.
+   */
+  holdMs?: number;
 }
+
+/**
+ * A copy waits at most this long for production's answer to begin. Production first: the
+ * copy's work (modifiers, queueing, the shadow writes, later the shadow's answer) then runs
+ * after the relay has written the app's answer, not while a fast app is about to answer.
+ * A slower answer doesn't need the wait (the copy's work is long done by then), so it is
+ * short: the bench's fixed-rate workload measured the added p50 at 500 req/s at +1.1 ms
+ * against +1.8 ms with copies sent at once, for no change in memory.
+ */
+export const HOLD_MS = 5;
 
 export interface ConnectionTap {
   fromClient(chunk: Buffer): void; // bytes client → app, in order
@@ -32,19 +47,71 @@ export interface ConnectionTap {
   readonly state: 'mirroring' | 'tunnel' | 'desync' | 'closed';
 }
 
+export interface Tap {
+  open(connectionId: string): ConnectionTap;
+  /** Emits every copy still waiting for its answer (shutdown: before the outputs close). */
+  flush(): void;
+}
+
 /**
  * The tee's consumer: cuts copies of a connection's two byte streams into Messages.
  * Everything here runs synchronously in the relay's 'data' handlers, so it is cheap and
  * it never throws: framing problems end mirroring for the connection ('desync'),
  * anything unexpected is counted and does the same (ARCHITECTURE rule 1).
  */
-export function createTap(options: TapOptions): { open(connectionId: string): ConnectionTap } {
+export function createTap(options: TapOptions): Tap {
+  const holdMs = options.holdMs ?? HOLD_MS;
   const shared: Shared = {
     ...options,
     now: options.now ?? nowNs,
     warn: new RateLimitedLog(options.log),
+    hold: holdMs > 0,
+    holding: new HoldingConnections(holdMs),
   };
-  return { open: (connectionId) => new TapConnection(connectionId, shared) };
+  return {
+    open: (connectionId) => new TapConnection(connectionId, shared),
+    flush: () => shared.holding.releaseAll(),
+  };
+}
+
+/**
+ * The connections holding copies, and one sweep for all of them (a timer per request would
+ * cost more than the wait saves): every `holdMs`, copies held that long are emitted. The
+ * sweep runs only while some connection holds a copy.
+ */
+class HoldingConnections {
+  readonly #conns = new Set<TapConnection>();
+  readonly #ms: number;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(ms: number) {
+    this.#ms = ms;
+  }
+
+  add(conn: TapConnection): void {
+    this.#conns.add(conn);
+    if (!this.#timer) {
+      this.#timer = setInterval(() => this.#sweep(), this.#ms);
+      this.#timer.unref();
+    }
+  }
+
+  delete(conn: TapConnection): void {
+    this.#conns.delete(conn);
+  }
+
+  releaseAll(): void {
+    for (const c of [...this.#conns]) c.releaseHeld(undefined);
+  }
+
+  #sweep(): void {
+    if (this.#conns.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
+    for (const c of [...this.#conns]) c.releaseHeld(this.#ms);
+  }
 }
 
 /** The app's answers when responses are not captured (see http1/framing-head.ts). */
@@ -53,6 +120,9 @@ const FRAMING_ONLY = { strict: true, keepConnection: false } as const;
 interface Shared extends Omit<TapOptions, 'now'> {
   now: () => bigint;
   warn: RateLimitedLog;
+  /** Copies wait for their answer (holdMs > 0). */
+  hold: boolean;
+  holding: HoldingConnections;
 }
 
 /** One request/response exchange, from the request's head until its final response. */
@@ -68,6 +138,12 @@ interface Exchange {
   readonly mayLeaveHttp: boolean;
   /** Too deep in a pipeline to copy: still framed and paired, counted as `pipeline_depth`. */
   readonly countOnly: boolean;
+  /** The app has begun its answer (a response head was read for this request). */
+  answering: boolean;
+  /** The complete request's copy, waiting for the answer to begin (see #hold). */
+  held: RequestMessage | undefined;
+  /** When it started waiting (the tap's clock). */
+  heldSince: bigint;
 }
 
 class TapConnection implements ConnectionTap {
@@ -82,6 +158,8 @@ class TapConnection implements ConnectionTap {
   #responseStart = 0n;
   #requests: StreamParser<RequestHead> | undefined;
   #responses: StreamParser<ResponseHead> | undefined;
+  /** How many exchanges in #pending hold a copy. */
+  #holding = 0;
 
   constructor(id: string, o: Shared) {
     this.#id = id;
@@ -154,6 +232,9 @@ class TapConnection implements ConnectionTap {
       early: undefined,
       mayLeaveHttp: mayLeaveHttp(head),
       countOnly,
+      answering: false,
+      held: undefined,
+      heldSince: 0n,
     };
     this.#pending.push(this.#inHand);
     return countOnly
@@ -189,14 +270,17 @@ class TapConnection implements ConnectionTap {
       this.#dropTooLarge('request', body.total);
     } else {
       ex.emitted = true;
-      this.#emit(withRaw<RequestMessage>(
+      const copy = withRaw<RequestMessage>(
         {
           type: 'request', id: ex.id, startNs: ex.startNs,
           method: head.method, target: head.target, version: head.version, headers: head.headers,
           ...(trailers ? { trailers } : {}),
         },
         rawOf(head, [head.method, head.target, head.version], body, decision),
-      ));
+      );
+      // Answered already (early), being answered, or answered in full (no longer pending): now.
+      if (ex.early || ex.answering || !this.#o.hold || !this.#pending.includes(ex)) this.#emit(copy);
+      else this.#hold(ex, copy);
       if (ex.early) this.#emit(ex.early);
     }
     ex.early = undefined;
@@ -205,6 +289,13 @@ class TapConnection implements ConnectionTap {
   }
 
   #responseHead(bytes: Buffer) {
+    // The answer to the oldest request begins: its copy goes now, after the relay has
+    // already written these bytes to the client.
+    const ex = this.#pending[0];
+    if (ex) {
+      ex.answering = true;
+      if (ex.held) this.#emitHeld(ex);
+    }
     if (!this.#o.captureResponses) {
       // Framed, never copied: only the framing fields are read, checked as strictly as a full parse.
       const head = scanResponseHead(bytes, FRAMING_ONLY);
@@ -245,6 +336,35 @@ class TapConnection implements ConnectionTap {
     return 'continue';
   }
 
+  /**
+   * Production first: a complete request's copy waits for the app's answer to begin, at
+   * most holdMs (HOLD_MS), so that with a fast app the copy's work follows the answer
+   * instead of delaying it. Released by the answer's head, the sweep, or the end of
+   * mirroring on this connection (close, desync, tunnel): a held copy is never dropped.
+   */
+  #hold(ex: Exchange, copy: RequestMessage): void {
+    ex.held = copy;
+    ex.heldSince = this.#o.now();
+    if (this.#holding++ === 0) this.#o.holding.add(this);
+  }
+
+  #emitHeld(ex: Exchange): void {
+    const copy = ex.held;
+    if (!copy) return;
+    ex.held = undefined;
+    if (--this.#holding === 0) this.#o.holding.delete(this);
+    this.#emit(copy);
+  }
+
+  /** Emits, in request order, the copies held at least `minMs` (every one when undefined). */
+  releaseHeld(minMs: number | undefined): void {
+    const cutoff = minMs === undefined ? undefined : this.#o.now() - BigInt(Math.round(minMs * 1e6));
+    for (const ex of [...this.#pending]) {
+      if (this.#holding === 0) return;
+      if (ex.held && (cutoff === undefined || ex.heldSince <= cutoff)) this.#emitHeld(ex);
+    }
+  }
+
   #emit(msg: Message): void {
     try {
       this.#o.emit(msg);
@@ -282,6 +402,7 @@ class TapConnection implements ConnectionTap {
   }
 
   #release(): void {
+    this.releaseHeld(undefined);
     this.#requests?.stop();
     this.#responses?.stop();
     this.#requests = undefined;

@@ -3,7 +3,11 @@ import { createTap, type ConnectionTap, type TapOptions } from '../../src/inputs
 import { createMemoryLogger } from '../../src/telemetry/logger.js';
 import { Stats, TAP } from '../../src/telemetry/stats.js';
 
-/** A tap wired to in-memory sinks, for tests. The clock ticks 1 ms per read so latencies are deterministic. */
+/**
+ * A tap wired to in-memory sinks, for tests. The clock ticks 1 ms per read so latencies are
+ * deterministic. Copies are emitted as soon as a request is complete (holdMs 0), so parsing
+ * tests need no answers; test/inputs/tap-hold.test.ts covers the wait for the answer.
+ */
 export function tapHarness(overrides: Partial<TapOptions> = {}) {
   const messages: Message[] = [];
   const stats = new Stats();
@@ -16,10 +20,11 @@ export function tapHarness(overrides: Partial<TapOptions> = {}) {
     stats,
     log,
     now: () => (t += 1_000_000n),
+    holdMs: 0,
     ...overrides,
   });
   const conn: ConnectionTap = tap.open('c1');
-  return { conn, messages, stats, log, tap: () => stats.entry(TAP) };
+  return { conn, messages, stats, log, tap: () => stats.entry(TAP), flush: () => tap.flush(), open: (id: string) => tap.open(id) };
 }
 
 /** Splits `bytes` at the given cut offsets. */
