@@ -61,16 +61,16 @@ export interface Tap {
  */
 export function createTap(options: TapOptions): Tap {
   const holdMs = options.holdMs ?? HOLD_MS;
+  const now = options.now ?? nowNs;
   const shared: Shared = {
     ...options,
-    now: options.now ?? nowNs,
+    now,
     warn: new RateLimitedLog(options.log),
-    hold: holdMs > 0,
-    holding: new HoldingConnections(holdMs),
+    holding: holdMs > 0 ? new HoldingConnections(holdMs, now) : undefined,
   };
   return {
     open: (connectionId) => new TapConnection(connectionId, shared),
-    flush: () => shared.holding.releaseAll(),
+    flush: () => shared.holding?.releaseAll(),
   };
 }
 
@@ -82,10 +82,14 @@ export function createTap(options: TapOptions): Tap {
 class HoldingConnections {
   readonly #conns = new Set<TapConnection>();
   readonly #ms: number;
+  readonly #ns: bigint;
+  readonly #now: () => bigint;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(ms: number) {
+  constructor(ms: number, now: () => bigint) {
     this.#ms = ms;
+    this.#ns = BigInt(Math.round(ms * 1e6));
+    this.#now = now;
   }
 
   add(conn: TapConnection): void {
@@ -101,7 +105,8 @@ class HoldingConnections {
   }
 
   releaseAll(): void {
-    for (const c of [...this.#conns]) c.releaseHeld(undefined);
+    // A connection leaves the set as its last copy goes: deleting the current entry is safe.
+    for (const c of this.#conns) c.releaseHeld(undefined);
   }
 
   #sweep(): void {
@@ -110,7 +115,8 @@ class HoldingConnections {
       this.#timer = undefined;
       return;
     }
-    for (const c of [...this.#conns]) c.releaseHeld(this.#ms);
+    const cutoff = this.#now() - this.#ns;
+    for (const c of this.#conns) c.releaseHeld(cutoff);
   }
 }
 
@@ -120,9 +126,8 @@ const FRAMING_ONLY = { strict: true, keepConnection: false } as const;
 interface Shared extends Omit<TapOptions, 'now'> {
   now: () => bigint;
   warn: RateLimitedLog;
-  /** Copies wait for their answer (holdMs > 0). */
-  hold: boolean;
-  holding: HoldingConnections;
+  /** Where copies wait for their answer; undefined when they don't (holdMs 0). */
+  holding: HoldingConnections | undefined;
 }
 
 /** One request/response exchange, from the request's head until its final response. */
@@ -279,8 +284,9 @@ class TapConnection implements ConnectionTap {
         rawOf(head, [head.method, head.target, head.version], body, decision),
       );
       // Answered already (early), being answered, or answered in full (no longer pending): now.
-      if (ex.early || ex.answering || !this.#o.hold || !this.#pending.includes(ex)) this.#emit(copy);
-      else this.#hold(ex, copy);
+      const holding = this.#o.holding;
+      if (!holding || ex.early || ex.answering || !this.#pending.includes(ex)) this.#emit(copy);
+      else this.#hold(ex, copy, holding);
       if (ex.early) this.#emit(ex.early);
     }
     ex.early = undefined;
@@ -342,24 +348,24 @@ class TapConnection implements ConnectionTap {
    * instead of delaying it. Released by the answer's head, the sweep, or the end of
    * mirroring on this connection (close, desync, tunnel): a held copy is never dropped.
    */
-  #hold(ex: Exchange, copy: RequestMessage): void {
+  #hold(ex: Exchange, copy: RequestMessage, holding: HoldingConnections): void {
     ex.held = copy;
     ex.heldSince = this.#o.now();
-    if (this.#holding++ === 0) this.#o.holding.add(this);
+    if (this.#holding++ === 0) holding.add(this);
   }
 
   #emitHeld(ex: Exchange): void {
     const copy = ex.held;
     if (!copy) return;
     ex.held = undefined;
-    if (--this.#holding === 0) this.#o.holding.delete(this);
+    if (--this.#holding === 0) this.#o.holding?.delete(this);
     this.#emit(copy);
   }
 
-  /** Emits, in request order, the copies held at least `minMs` (every one when undefined). */
-  releaseHeld(minMs: number | undefined): void {
-    const cutoff = minMs === undefined ? undefined : this.#o.now() - BigInt(Math.round(minMs * 1e6));
-    for (const ex of [...this.#pending]) {
+  /** Emits, in request order, the copies held since `cutoff` or earlier (the tap's clock; every one when undefined). */
+  releaseHeld(cutoff: bigint | undefined): void {
+    // Emitting never changes #pending (the outputs don't call back into the tap).
+    for (const ex of this.#pending) {
       if (this.#holding === 0) return;
       if (ex.held && (cutoff === undefined || ex.heldSince <= cutoff)) this.#emitHeld(ex);
     }
