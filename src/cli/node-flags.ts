@@ -53,7 +53,7 @@
  *   launchers/node-flags.sh (the same rule in shell), sourced by npm's bins
  *   (launchers/traffic-duplicator, launchers/start-traffic-duplicator) and by the buildpacks
  *   when they write their launchers (bin/compile, bin/build: for the Node they install);
- *   the Dockerfile's launchers (its Node is pinned to 20); and the bench. Each launcher
+ *   the Dockerfile's launchers (npm's, on its node:22 image); and the bench. Each launcher
  *   appends $TRAFFIC_DUPLICATOR_NODE_OPTIONS after them: node takes the last value of an
  *   option, and NODE_OPTIONS can't override the command line (and would reach the app).
  */

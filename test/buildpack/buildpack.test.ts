@@ -158,15 +158,21 @@ describe('classic buildpack', () => {
     }
   });
 
+  /** Runs `script` with the buildpack's lib/common.sh and lib/node.sh sourced; its stdout, trimmed. */
+  async function withNodeLib(script: string): Promise<string> {
+    const r = await run('bash', ['-c', `set -euo pipefail; . "$1/lib/common.sh"; . "$1/lib/node.sh"; ${script}`, '_', join(BUILDPACK, 'bin')], {
+      env: sanitisedEnv(tools, home),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim();
+  }
+
   test('the default Node is pinned for both CPUs and is one the relay spreads accepts on', async () => {
     // The sums come from the version's signed SHASUMS256.txt; a version bump without them
     // would make every build fetch SHASUMS256.txt, and one below 22.12 would bring back the
     // single listening socket (README, cold start).
-    const r = await run('bash', ['-c', 'set -euo pipefail; . "$1/lib/common.sh"; . "$1/lib/node.sh"; echo "$TD_NODE_DEFAULT_VERSION"; for a in x64 arm64; do td_node_pinned_sha256 "node-v$TD_NODE_DEFAULT_VERSION-linux-$a.tar.xz"; done', '_', join(BUILDPACK, 'bin')], {
-      env: sanitisedEnv(tools, home),
-    });
-    assert.equal(r.code, 0, r.stderr);
-    const [version = '', ...sums] = r.stdout.trim().split('\n');
+    const out = await withNodeLib('echo "$TD_NODE_DEFAULT_VERSION"; for a in x64 arm64; do td_node_pinned_sha256 "node-v$TD_NODE_DEFAULT_VERSION-linux-$a.tar.xz"; done');
+    const [version = '', ...sums] = out.split('\n');
     assert.match(version, /^\d+\.\d+\.\d+$/);
     assert.equal(sums.length, 2);
     for (const sum of sums) assert.match(sum, /^[0-9a-f]{64}$/);
@@ -177,10 +183,8 @@ describe('classic buildpack', () => {
     const app = copyFixture('buildpack-ruby', root);
     const cache = tempDir(root, 'cache-default');
     const envDir = writeEnvDir(root, { TRAFFIC_DUPLICATOR_NODE_BASE_URL: dist.anyBaseUrl });
-    const pinned = await run('bash', ['-c', '. "$1/lib/common.sh"; . "$1/lib/node.sh"; f="node-v$TD_NODE_DEFAULT_VERSION-linux-$(td_node_arch).tar.xz"; echo "$f $(td_node_pinned_sha256 "$f")"', '_', join(BUILDPACK, 'bin')], {
-      env: sanitisedEnv(tools, home),
-    });
-    const [file = '', sum = ''] = pinned.stdout.trim().split(' ');
+    const pinned = await withNodeLib('f="node-v$TD_NODE_DEFAULT_VERSION-linux-$(td_node_arch).tar.xz"; echo "$f $(td_node_pinned_sha256 "$f")"');
+    const [file = '', sum = ''] = pinned.split(' ');
     const version = file.replace(/^node-v|-linux-.*$/g, '');
     const r = await compile(app, cache, envDir);
     // The mirror serves other bytes (ours) under the default's name, with a SHASUMS256.txt
