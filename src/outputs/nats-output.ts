@@ -11,7 +11,9 @@
  * Once the broker acks a publish the record is in the (replicated) log: that is the guarantee
  * (at-least-once into the log; JetStream's de-duplication by message id makes a retried publish
  * land once). A publish that fails or is not acked within --output-nats-timeout is retried,
- * with backoff, until it is 3 timeouts old, then counted as an error.
+ * with backoff, until it is 3 timeouts old, then counted as an error. When close() begins, an
+ * attempt still awaiting its ack is made again at once under the same id, so a copy whose ack
+ * was lost is counted delivered within the close's grace instead of `shutdown`.
  *
  * Built on the shared output base (outputs/queued-output.ts: seen, refusals, close and its
  * `shutdown` leftovers, settlement), like every output. The base's queue holds a copy only
@@ -50,6 +52,8 @@ const RETRY_WINDOW_FACTOR = 3;
  * Longer, and they are dropped `broker_unavailable` instead of filling the window.
  */
 const DOWN_GRACE_MS = 2000;
+/** What a publish attempt still awaiting its ack settles as when close() begins. */
+const CLOSING = Symbol('closing');
 
 /** The connected side of the output, opened before anything else starts (so errors exit 2). */
 export interface NatsPublisher {
@@ -248,6 +252,8 @@ class NatsOutput extends QueuedOutput<Copy> {
   /** When the connection was lost (performance.now()). */
   #downSince = 0;
   #batchScheduled = false;
+  /** One per publish attempt awaiting its ack: close() calls them to ask again at once. */
+  readonly #askAgain = new Set<() => void>();
 
   constructor(pub: NatsPublisher, deps: NatsOutputDeps) {
     const s = pub.settings;
@@ -309,6 +315,11 @@ class NatsOutput extends QueuedOutput<Copy> {
     });
   }
 
+  override close(graceMs: number): Promise<void> {
+    for (const askAgain of this.#askAgain) askAgain();
+    return super.close(graceMs);
+  }
+
   /**
    * The base counted what was still unacked as `shutdown`; the connection is closed unless
    * the compare summary still needs it. Closing flushes, which never ends while the broker
@@ -337,7 +348,16 @@ class NatsOutput extends QueuedOutput<Copy> {
       // counts what is still unpublished then as `shutdown`, not as a broker error.
       while (!this.isClosed) {
         try {
-          await this.#pub.js!.publish(this.#pub.subject, c.rec.payload, { msgID: messageId(c.rec), headers: h, timeout: s.timeoutMs });
+          const attempt = this.#pub.js!.publish(this.#pub.subject, c.rec.payload, { msgID: messageId(c.rec), headers: h, timeout: s.timeoutMs });
+          // An attempt still waiting when close() begins may be one whose ack was lost (the
+          // broker stored the copy, then a node died before answering), and its timeout can
+          // outlast the close's grace. Asked again under the same message id, JetStream
+          // answers at once: a duplicate's ack if it has the copy, a new one if it has not.
+          // (An attempt made after close() began is simply awaited.)
+          if ((this.isOpen ? await this.#untilClose(attempt) : await attempt) === CLOSING) {
+            attempt.catch(() => {});
+            continue;
+          }
           return this.delivered(1, performance.now() - c.offeredAt);
         } catch (err) {
           lastErr = err;
@@ -350,6 +370,18 @@ class NatsOutput extends QueuedOutput<Copy> {
       this.failed(errorKind(lastErr), 1, { id: c.rec.id, error: errorText(lastErr) });
     } finally {
       this.#publishingBytes -= c.bytes;
+    }
+  }
+
+  /** The attempt's ack, or CLOSING if close() begins first. */
+  async #untilClose<T>(attempt: Promise<T>): Promise<T | typeof CLOSING> {
+    let askAgain!: () => void;
+    const closing = new Promise<typeof CLOSING>((resolve) => (askAgain = () => resolve(CLOSING)));
+    this.#askAgain.add(askAgain);
+    try {
+      return await Promise.race([attempt, closing]);
+    } finally {
+      this.#askAgain.delete(askAgain);
     }
   }
 

@@ -8,6 +8,7 @@ import { RawKeepAliveClient } from '../helpers/http-client.js';
 import { eventually, startProcess } from '../helpers/net.js';
 import { startNatsCluster, natsServerBinary, type NatsCluster } from '../helpers/nats-cluster.js';
 import { createStream, readStream } from '../helpers/nats-stream.js';
+import { startLossyNatsProxy, type LossyNatsProxy } from '../helpers/nats-lossy-proxy.js';
 
 const skip = natsServerBinary() ? false : 'nats-server is not installed (see .ci/run)';
 const EMPTY_SHA = createHash('sha256').update('').digest('hex');
@@ -119,7 +120,7 @@ describe('--output-nats on a 3-node cluster', { skip, timeout: 180_000 }, () => 
       for (const [path, n] of byPath) assert.equal(n, 1, `${path} stored ${n} times`);
       assert.deepEqual(new Set(records.map((r) => r.instance)), new Set(['web.1', 'web.2', 'web.3']));
       // Nothing lost silently: what is not in the stream was counted as dropped or an error.
-      assert.equal(records.length + lost, 3 * PER_INSTANCE, `stored ${records.length}, counted lost ${lost}`);
+      assert.equal(records.length + lost, 3 * PER_INSTANCE, `stored ${records.length}, counted lost ${lost}\n${how.join('\n')}`);
       assert.equal(lost, 0, `copies lost while a node was down: ${lost}\n${how.join('\n')}`);
     } finally {
       for (const w of wrappers) w.proc.kill('SIGKILL');
@@ -191,6 +192,44 @@ describe('--output-nats with the broker down', { skip, timeout: 90_000 }, () => 
     assert.equal(code, 2, p.output());
     assert.match(p.output(), /error: --output-nats-stream nope: no such stream/);
     assert.doesNotMatch(p.output(), /node app listening/);
+  });
+});
+
+describe('--output-nats when the broker stores a copy but its ack is lost', { skip, timeout: 60_000 }, () => {
+  let broker: NatsCluster;
+  let proxy: LossyNatsProxy;
+  before(async () => {
+    assertBuilt();
+    broker = await startNatsCluster({ size: 1 });
+    await createStream(broker.urls, 'traffic', ['traffic.>']);
+    proxy = await startLossyNatsProxy(broker.nodes[0]!.port);
+  });
+  after(async () => {
+    await proxy?.close();
+    await broker?.stop();
+  });
+
+  test('at shutdown the unacked copy is published again under its id: counted mirrored, stored once', async () => {
+    // The timeout outlasts the shutdown flush (5 s), so only asking again can settle the copy.
+    const w = await startNatsWrapper(['--output-nats', proxy.url, '--output-nats-timeout', '30s']);
+    try {
+      const lost = proxy.loseNextPubAck();
+      await sendAll(w.port, ['/ack-lost']);
+      assert.match(await lost, /"seq":1\b/);
+      await sendAll(w.port, ['/acked']);
+      await eventually(async () => (await readStream(broker.urls, 'traffic')).length === 2, 10_000, 'both copies stored');
+
+      const { output } = await stopProc(w.proc);
+      const a = natsTotals(output);
+      assertAccounted(a, 'nats output');
+      assert.equal(a.seen, 2);
+      assert.equal(a.mirrored, 2, `a stored copy was counted lost: ${JSON.stringify(a.totals)}`);
+      assert.doesNotMatch(output, /at=mirror-drop .*reason=shutdown/);
+      const stored = await readStream(broker.urls, 'traffic');
+      assert.deepEqual(stored.map((r) => r.firstLine.split(' ')[1]), ['/ack-lost', '/acked']);
+    } finally {
+      w.proc.kill('SIGKILL');
+    }
   });
 });
 
