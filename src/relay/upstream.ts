@@ -1,16 +1,30 @@
 import net from 'node:net';
 
 import type { Upstream } from '../core/addresses.js';
+import { CachedLookup } from './upstream-lookup.js';
 
 export function describeUpstream(u: Upstream): string {
   if (u.kind === 'unix') return `unix:${u.path}`;
   return u.host.includes(':') ? `[${u.host}]:${u.port}` : `${u.host}:${u.port}`;
 }
 
+/**
+ * How long the app's addresses, looked up by name, are used before the name is looked up
+ * again (at most one lookup per this many ms instead of one per connection; a failed
+ * connection asks again at once). See upstream-lookup.ts.
+ */
+export const UPSTREAM_LOOKUP_TTL_MS = 5000;
+
+/** One per process: every relayed connection goes to the same app. */
+const appLookup = new CachedLookup({ ttlMs: UPSTREAM_LOOKUP_TTL_MS });
+
 export function connectUpstream(u: Upstream): net.Socket {
   // allowHalfOpen: a client that half-closes (sends FIN after its request) must still get
   // its response; the relay forwards the FIN and keeps reading the app's answer.
-  return u.kind === 'unix'
-    ? net.connect({ path: u.path, allowHalfOpen: true })
-    : net.connect({ host: u.host, port: u.port, allowHalfOpen: true, noDelay: true });
+  if (u.kind === 'unix') return net.connect({ path: u.path, allowHalfOpen: true });
+  if (net.isIP(u.host)) return net.connect({ host: u.host, port: u.port, allowHalfOpen: true, noDelay: true });
+  const app = net.connect({ host: u.host, port: u.port, allowHalfOpen: true, noDelay: true, lookup: appLookup.lookup });
+  // Refused, unreachable, reset: whatever it was, the next connection looks the name up again.
+  app.once('error', () => appLookup.forget(u.host));
+  return app;
 }
