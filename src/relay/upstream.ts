@@ -1,7 +1,7 @@
 import net from 'node:net';
 
 import type { Upstream } from '../core/addresses.js';
-import { CachedLookup } from './upstream-lookup.js';
+import { CachedLookup, LOOKUP_TTL_MS } from '../core/cached-lookup.js';
 
 export function describeUpstream(u: Upstream): string {
   if (u.kind === 'unix') return `unix:${u.path}`;
@@ -9,14 +9,10 @@ export function describeUpstream(u: Upstream): string {
 }
 
 /**
- * How long the app's addresses, looked up by name, are used before the name is looked up
- * again (at most one lookup per this many ms instead of one per connection; a failed
- * connection asks again at once). See upstream-lookup.ts.
+ * The app's addresses when it is given by name: one per process (every relayed connection
+ * goes to the same app), looked up once per LOOKUP_TTL_MS instead of once per connection.
  */
-export const UPSTREAM_LOOKUP_TTL_MS = 5000;
-
-/** One per process: every relayed connection goes to the same app. */
-const appLookup = new CachedLookup({ ttlMs: UPSTREAM_LOOKUP_TTL_MS });
+const appLookup = new CachedLookup({ ttlMs: LOOKUP_TTL_MS });
 
 export function connectUpstream(u: Upstream): net.Socket {
   // allowHalfOpen: a client that half-closes (sends FIN after its request) must still get

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { CachedLookup, LOOKUP_TTL_MS } from '../../core/cached-lookup.js';
 import type { Destination } from '../http-request.js';
 import { ShadowConnection, type ConnectionOwner } from './connection.js';
 
@@ -33,6 +34,8 @@ export class ConnectionPool implements ConnectionOwner {
   readonly #port: number;
   readonly #idle: ShadowConnection[] = [];
   readonly #all = new Set<ShadowConnection>();
+  /** The destination's addresses when it is given by name: looked up once per LOOKUP_TTL_MS, not per connection. */
+  readonly #lookup: CachedLookup | undefined;
   #session: Buffer | undefined;
   #closed = false;
 
@@ -42,6 +45,7 @@ export class ConnectionPool implements ConnectionOwner {
     const u = new URL(dest.origin);
     this.#host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
     this.#port = u.port ? Number(u.port) : dest.https ? 443 : 80;
+    this.#lookup = isIP(this.#host) ? undefined : new CachedLookup({ ttlMs: LOOKUP_TTL_MS });
   }
 
   get size(): number {
@@ -100,10 +104,12 @@ export class ConnectionPool implements ConnectionOwner {
 
   #open(): ShadowConnection {
     let socket: Socket;
+    const lookup = this.#lookup;
     if (this.#dest.https) {
       const secure = tls().connect({
         host: this.#host,
         port: this.#port,
+        ...(lookup ? { lookup: lookup.lookup } : {}),
         rejectUnauthorized: !this.#opts.skipVerify,
         ALPNProtocols: ['http/1.1'],
         ...(this.#dest.servername ? { servername: this.#dest.servername } : {}),
@@ -115,8 +121,10 @@ export class ConnectionPool implements ConnectionOwner {
       });
       socket = secure;
     } else {
-      socket = netConnect({ host: this.#host, port: this.#port });
+      socket = netConnect({ host: this.#host, port: this.#port, ...(lookup ? { lookup: lookup.lookup } : {}) });
     }
+    // Refused, unreachable, timed out: whatever it was, the next connection looks the name up again.
+    if (lookup) socket.once('error', () => lookup.forget(this.#host));
     socket.setTimeout(this.#opts.idleMs, () => socket.destroy());
     const conn = new ShadowConnection(socket, this, this.#opts.drainLimit, this.#dest.https);
     this.#all.add(conn);

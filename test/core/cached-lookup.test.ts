@@ -1,12 +1,15 @@
 // The app's address by name: looked up once per TTL, not once per connection; a failed
 // connection or lookup asks again. The cache itself with a scripted resolver and a clock the
-// test moves; then the relay to `localhost` on real loopback sockets, its lookups counted.
+// test moves; then the relay and a shadow's connection pool to `localhost` on real loopback
+// sockets, their lookups counted.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dns, { type LookupAddress, type LookupAllOptions } from 'node:dns';
 import net from 'node:net';
-import { CachedLookup, type Resolve } from '../../src/relay/upstream-lookup.js';
+import { CachedLookup, type Resolve } from '../../src/core/cached-lookup.js';
 import { RelayServer } from '../../src/relay/relay-server.js';
+import { ConnectionPool } from '../../src/outputs/http/pool.js';
+import { parseDestination } from '../../src/outputs/http-request.js';
 import { createMemoryLogger } from '../../src/telemetry/logger.js';
 import { rawExchange } from '../helpers/net.js';
 
@@ -104,19 +107,38 @@ async function startApp(host: string): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
-test('the relay reaches an app named localhost over 40 new connections with at most one lookup', async (t) => {
-  // Counted, not replaced: every lookup still goes to the real resolver.
+/** Lookups of `localhost` from now on, counted, not replaced: each still goes to the real resolver. */
+function countLocalhostLookups(t: { mock: { method: typeof import('node:test').mock.method } }): () => number {
   const real = dns.lookup;
   let lookups = 0;
   t.mock.method(dns, 'lookup', (...args: Parameters<typeof dns.lookup>) => {
     if (args[0] === 'localhost') lookups++;
     return (real as (...a: unknown[]) => void)(...args);
   });
+  return () => lookups;
+}
+
+test('the relay reaches an app named localhost over 40 new connections with at most one lookup', async (t) => {
+  const lookups = countLocalhostLookups(t);
   const appPort = await startApp('127.0.0.1');
   const relay = new RelayServer({ listen: { host: '127.0.0.1', port: 0 }, upstream: { kind: 'tcp', host: 'localhost', port: appPort }, log: createMemoryLogger() });
   const { port } = await relay.listen();
   closers.push(() => relay.destroy());
   const answers = await Promise.all(Array.from({ length: 40 }, () => rawExchange(port, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))));
   for (const a of answers) assert.equal(a.toString('latin1'), 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
-  assert.ok(lookups <= 1, `localhost looked up ${lookups} times for 40 connections`);
+  assert.ok(lookups() <= 1, `localhost looked up ${lookups()} times for 40 connections`);
+});
+
+test("a shadow named localhost: the pool opens 16 connections with one lookup", async (t) => {
+  const lookups = countLocalhostLookups(t);
+  let accepted = 0;
+  const shadow = net.createServer(() => accepted++);
+  await new Promise<void>((r) => shadow.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise<void>((r) => shadow.close(() => r())));
+  const pool = new ConnectionPool(parseDestination(`http://localhost:${(shadow.address() as net.AddressInfo).port}`), { max: 16, skipVerify: false, drainLimit: 1 << 20, idleMs: 10_000 });
+  closers.push(() => pool.destroy());
+  pool.warm(16);
+  for (let i = 0; i < 200 && accepted < 16; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(accepted, 16);
+  assert.equal(lookups(), 1);
 });
