@@ -15,6 +15,9 @@ import dns, { type LookupAddress, type LookupAllOptions, type LookupOptions } fr
  *
  * What is kept is what the lookup answered (every address: Node's connect then tries them in
  * turn, as without the cache), for `ttlMs`. Lookups made while one is under way wait for it.
+ * Where a name has several addresses of the family it prefers (DNS round robin), each answer
+ * starts one further along them, so connections still spread over them as they did when
+ * every lookup got the resolver's rotated answer.
  * A failed lookup is not kept, and `forget()` (called when a connection fails) makes the
  * next connection look the name up again, so an address that changed is followed at once
  * where it matters and within `ttlMs` at worst.
@@ -30,6 +33,8 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
 interface Entry {
   addresses: LookupAddress[] | undefined;
   expires: number;
+  /** Answers given from this entry: where the preferred family's addresses start. */
+  turn: number;
   /** Callers waiting for the lookup under way (undefined once it is done). */
   waiting: Array<(err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void> | undefined;
 }
@@ -62,10 +67,10 @@ export class CachedLookup {
     }
     if (kept?.addresses && kept.expires > this.#now()) {
       // Asynchronous, like a real lookup: connect() expects its callback later.
-      process.nextTick(answer, null, kept.addresses);
+      process.nextTick(answer, null, rotated(kept.addresses, kept.turn++));
       return;
     }
-    const entry: Entry = { addresses: undefined, expires: 0, waiting: [answer] };
+    const entry: Entry = { addresses: undefined, expires: 0, turn: 0, waiting: [answer] };
     this.#entries.set(key, entry);
     this.#resolve(hostname, { ...options, all: true }, (err, addresses) => {
       const waiting = entry.waiting!;
@@ -78,7 +83,8 @@ export class CachedLookup {
       // Forgotten meanwhile, or failed: the next connection looks the name up again.
       if (!ok && this.#entries.get(key) === entry) this.#entries.delete(key);
       const failure = err ?? Object.assign(new Error(`lookup ${hostname}: no address`), { code: 'ENOTFOUND' });
-      for (const w of waiting) w(ok ? null : failure, addresses);
+      if (!ok) for (const w of waiting) w(failure, addresses);
+      else for (const w of waiting) w(null, rotated(addresses, entry.turn++));
     });
   };
 
@@ -88,4 +94,17 @@ export class CachedLookup {
       if (key.endsWith(`/${hostname}`) && !entry.waiting) this.#entries.delete(key);
     }
   }
+}
+
+/**
+ * The addresses with those of the first one's family (the family connect prefers) starting
+ * at their `turn`-th, in order; the other family's after them, as they were. One address of
+ * that family: the kept array itself.
+ */
+function rotated(addresses: LookupAddress[], turn: number): LookupAddress[] {
+  const family = addresses[0]!.family;
+  const preferred = addresses.filter((a) => a.family === family);
+  if (preferred.length < 2) return addresses;
+  const k = turn % preferred.length;
+  return [...preferred.slice(k), ...preferred.slice(0, k), ...addresses.filter((a) => a.family !== family)];
 }

@@ -94,6 +94,21 @@ test('a failed lookup is not kept, and forget() makes the next connection ask ag
   assert.equal(r.asked.length, 4);
 });
 
+test('several addresses of the preferred family (DNS round robin): each answer starts one further along', async () => {
+  const [A, B, C] = ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((address): LookupAddress => ({ address, family: 4 }));
+  const D: LookupAddress = { address: 'fd00::1', family: 6 };
+  const r = scriptedResolver([[A!, B!, C!, D]]);
+  const l = new CachedLookup({ ttlMs: 5000, now: () => 0, resolve: r.resolve });
+  r.holdAnswers();
+  const first = [lookupOne(l, 'app'), lookupOne(l, 'app')];
+  r.release();
+  const order = (await Promise.all(first)).map((a) => a.address);
+  order.push((await lookupOne(l, 'app')).address, (await lookupOne(l, 'app')).address);
+  assert.deepEqual(order, ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.1'], 'shared and kept answers alike');
+  assert.deepEqual(await lookupAll(l, 'app'), [B, C, A, D], 'the other family after, unchanged');
+  assert.equal(r.asked.length, 1);
+});
+
 // Real sockets from here on.
 const closers: Array<() => void | Promise<void>> = [];
 after(async () => {
