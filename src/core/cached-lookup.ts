@@ -1,4 +1,5 @@
 import dns, { type LookupAddress, type LookupAllOptions, type LookupOptions } from 'node:dns';
+import type { Socket } from 'node:net';
 
 /** How long an answer is used (at most one lookup per name per this many ms, while connections succeed). */
 export const LOOKUP_TTL_MS = 5000;
@@ -88,6 +89,15 @@ export class CachedLookup {
       else for (const w of waiting) w(null, rotated(addresses, entry.turn++));
     });
   };
+
+  /**
+   * For a connection made through `lookup`: if it fails, refused, unreachable or reset,
+   * whatever it was, the next connection looks `hostname` up again. Returns the socket.
+   */
+  forgetOnError<S extends Socket>(socket: S, hostname: string): S {
+    socket.once('error', () => this.forget(hostname));
+    return socket;
+  }
 
   /** The next lookup of `hostname` asks again (a connection to one of its addresses failed). */
   forget(hostname: string): void {

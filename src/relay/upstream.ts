@@ -19,8 +19,5 @@ export function connectUpstream(u: Upstream): net.Socket {
   // its response; the relay forwards the FIN and keeps reading the app's answer.
   if (u.kind === 'unix') return net.connect({ path: u.path, allowHalfOpen: true });
   if (net.isIP(u.host)) return net.connect({ host: u.host, port: u.port, allowHalfOpen: true, noDelay: true });
-  const app = net.connect({ host: u.host, port: u.port, allowHalfOpen: true, noDelay: true, lookup: appLookup.lookup });
-  // Refused, unreachable, reset: whatever it was, the next connection looks the name up again.
-  app.once('error', () => appLookup.forget(u.host));
-  return app;
+  return appLookup.forgetOnError(net.connect({ host: u.host, port: u.port, allowHalfOpen: true, noDelay: true, lookup: appLookup.lookup }), u.host);
 }

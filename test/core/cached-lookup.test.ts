@@ -11,7 +11,7 @@ import { RelayServer } from '../../src/relay/relay-server.js';
 import { ConnectionPool } from '../../src/outputs/http/pool.js';
 import { parseDestination } from '../../src/outputs/http-request.js';
 import { createMemoryLogger } from '../../src/telemetry/logger.js';
-import { rawExchange } from '../helpers/net.js';
+import { rawExchange, refusedPort } from '../helpers/net.js';
 
 const V4: LookupAddress = { address: '127.0.0.1', family: 4 };
 const V6: LookupAddress = { address: '::1', family: 6 };
@@ -156,4 +156,16 @@ test("a shadow named localhost: the pool opens 16 connections with one lookup", 
   for (let i = 0; i < 200 && accepted < 16; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(accepted, 16);
   assert.equal(lookups(), 1);
+});
+
+test('a refused connection to a shadow named localhost makes the next one look the name up again', async (t) => {
+  const lookups = countLocalhostLookups(t);
+  const pool = new ConnectionPool(parseDestination(`http://localhost:${await refusedPort()}`), { max: 1, skipVerify: false, drainLimit: 1 << 20, idleMs: 10_000 });
+  closers.push(() => pool.destroy());
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const conn = pool.acquire(true)!;
+    await new Promise((r) => conn.socket.once('close', r));
+    pool.gone(conn);
+  }
+  assert.equal(lookups(), 2, 'each connection after a failure asks again');
 });

@@ -123,8 +123,7 @@ export class ConnectionPool implements ConnectionOwner {
     } else {
       socket = netConnect({ host: this.#host, port: this.#port, ...(lookup ? { lookup: lookup.lookup } : {}) });
     }
-    // Refused, unreachable, timed out: whatever it was, the next connection looks the name up again.
-    if (lookup) socket.once('error', () => lookup.forget(this.#host));
+    if (lookup) lookup.forgetOnError(socket, this.#host);
     socket.setTimeout(this.#opts.idleMs, () => socket.destroy());
     const conn = new ShadowConnection(socket, this, this.#opts.drainLimit, this.#dest.https);
     this.#all.add(conn);
