@@ -64,6 +64,13 @@ function receivedReport(received: ReadonlyArray<{ method: string; url: string }>
   return ` (not sent by this test: ${foreign.length}, e.g. ${JSON.stringify(foreign.slice(0, 5))}; sent once, received again: ${extra})`;
 }
 
+/** A failed request, said with which side failed and what that side printed (an app's dying thread says why there). */
+function explain(side: string, r: Sent, output: () => string): (err: Error) => never {
+  return (err) => {
+    throw new Error(`${side}: ${r.method} ${r.target}: ${err.message}\n--- its output:\n${output().slice(-4000)}`);
+  };
+}
+
 function optionsFile(lines: string[]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'td-opts-'));
   const file = path.join(dir, 'gor.options');
@@ -94,7 +101,10 @@ async function runAgainstApp(app: keyof typeof APP_COMMANDS, extraOptions: strin
         const viaProxy = await RawKeepAliveClient.connect(wrapper!.port);
         try {
           for (const r of requests) {
-            const [a, b] = await Promise.all([viaDirect.request(r.raw), viaProxy.request(r.raw)]);
+            const [a, b] = await Promise.all([
+              viaDirect.request(r.raw).catch(explain(`${app} directly`, r, () => direct.output())),
+              viaProxy.request(r.raw).catch(explain(`${app} through the proxy`, r, () => wrapper!.logs())),
+            ]);
             assert.ok(b.equals(a), `${app}: response to ${r.method} ${r.target} differs through the proxy:\n${b.toString('latin1', 0, 300)}\nvs\n${a.toString('latin1', 0, 300)}`);
           }
         } finally {
