@@ -110,6 +110,8 @@ async function healthy(ctx: RoundContext, tools: { nginx: string; h2load: string
     // today, the floor under the fixed-rate targets (the issue set them against +0.1 ms).
     const relay = await startTd(RELAY_ALONE, appPort, []);
     contenders.push(relay);
+    // Warmed like the others were before the saturation rounds, so its JIT is not what it measures.
+    if (P.warmup > 0) await warmUp(ctx, relay, WORKLOADS, P.warmup);
     const fixed = await fixedRate(tools.h2load, [byName('direct'), relay, byName('td-2'), byName('nginx-2')], P.rateRounds, P.rateSeconds, log);
     return { rows: folded.sort((a, b) => ORDER.indexOf(a.contender) - ORDER.indexOf(b.contender)), idle, fixed };
   } finally {
