@@ -2,6 +2,7 @@ import type { Contender } from './contenders.js';
 import type { Shadow } from './shadows.js';
 import { runWrk, type Workload } from './wrk.js';
 import { sumCpu, sumPeakRss } from './proc-stats.js';
+import { settledCounts } from './shadows.js';
 
 /**
  * The cold-start workload (issue 8): a fresh proxy, traffic from the moment its port
@@ -16,6 +17,17 @@ export interface ColdRow {
   p99: number;
   cpuPer10k: number;
   peakRssMb: number;
+  /** The lowest over shadows and rounds of copies received ÷ requests wrk completed, in %. */
+  deliveryPct: number;
+}
+
+export interface ColdRound {
+  rps: number;
+  p99: number;
+  cpuPer10k: number;
+  peakRssMb: number;
+  /** Copies the shadow that got fewest received ÷ requests wrk completed, in %: dropping copies while cold must not look fast. */
+  deliveryPct: number;
 }
 
 export async function coldStart(
@@ -26,13 +38,18 @@ export async function coldStart(
   script: string,
   w: Workload,
   seconds: number,
-): Promise<{ rps: number; p99: number; cpuPer10k: number; peakRssMb: number }> {
+): Promise<ColdRound> {
+  const before = await Promise.all(shadows.map((s) => s.counts()));
   const c = await start(name, shadows);
   try {
     const cpu0 = sumCpu(c.pids());
     const r = await runWrk(wrkBin, script, c.port, seconds);
     void w;
-    return { rps: r.rps, p99: r.p99, cpuPer10k: (1e4 * (sumCpu(c.pids()) - cpu0)) / Math.max(1, r.requests), peakRssMb: sumPeakRss(c.pids()) };
+    const cpuPer10k = (1e4 * (sumCpu(c.pids()) - cpu0)) / Math.max(1, r.requests);
+    const peakRssMb = sumPeakRss(c.pids());
+    const after = await settledCounts(shadows, 300, 6000);
+    const received = Math.min(...after.map((a, i) => a.requests - before[i]!.requests));
+    return { rps: r.rps, p99: r.p99, cpuPer10k, peakRssMb, deliveryPct: (100 * received) / Math.max(1, r.requests) };
   } finally {
     await c.stop();
   }

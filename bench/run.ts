@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chartSvg } from './chart.js';
-import { coldStart, type ColdRow } from './cold.js';
+import { coldStart, type ColdRound, type ColdRow } from './cold.js';
 import { fixedRate, type RateSample } from './fixed-rate.js';
 import { rssMb } from './proc-stats.js';
 import { direct, startNginx, startTd, type Contender } from './contenders.js';
@@ -160,7 +160,7 @@ async function degraded(ctx: RoundContext, tools: { nginx: string }, appPort: nu
 async function cold(ctx: RoundContext, tools: { nginx: string }, appPort: number): Promise<ColdRow[]> {
   const w = WORKLOADS[0]!;
   const shadows = [await startShadow('ok', 'cold-ok'), await startShadow('tls', 'cold-tls')];
-  const runs = new Map<string, Array<{ rps: number; p99: number; cpuPer10k: number; peakRssMb: number }>>([['td-2-cold', []], ['nginx-2-cold', []]]);
+  const runs = new Map<string, ColdRound[]>([['td-2-cold', []], ['nginx-2-cold', []]]);
   try {
     for (let round = 0; round < P.coldRounds; round++) {
       const order = round % 2 === 0 ? ['td-2-cold', 'nginx-2-cold'] : ['nginx-2-cold', 'td-2-cold'];
@@ -168,7 +168,7 @@ async function cold(ctx: RoundContext, tools: { nginx: string }, appPort: number
         const start = name.startsWith('td') ? (n: string, sh: Shadow[]) => startTd(n, appPort, sh) : (n: string, sh: Shadow[]) => startNginx(n, tools.nginx, appPort, sh);
         const r = await coldStart(start, name, shadows, ctx.wrkBin, ctx.scripts.get(w.name)!, w, P.coldSeconds);
         runs.get(name)!.push(r);
-        log(`  cold ${name.padEnd(13)} round ${round + 1}/${P.coldRounds} ${Math.round(r.rps).toString().padStart(6)} req/s  p99 ${r.p99.toFixed(2)} ms  CPU ${r.cpuPer10k.toFixed(3)} s/10k  RSS ${r.peakRssMb.toFixed(0)} MB`);
+        log(`  cold ${name.padEnd(13)} round ${round + 1}/${P.coldRounds} ${Math.round(r.rps).toString().padStart(6)} req/s  p99 ${r.p99.toFixed(2)} ms  CPU ${r.cpuPer10k.toFixed(3)} s/10k  RSS ${r.peakRssMb.toFixed(0)} MB  delivery ${r.deliveryPct.toFixed(1)}%`);
       }
     }
   } finally {
@@ -181,6 +181,7 @@ async function cold(ctx: RoundContext, tools: { nginx: string }, appPort: number
     p99: median(rs.map((r) => r.p99)),
     cpuPer10k: median(rs.map((r) => r.cpuPer10k)),
     peakRssMb: Math.max(...rs.map((r) => r.peakRssMb)),
+    deliveryPct: Math.min(...rs.map((r) => r.deliveryPct)),
   }));
 }
 
