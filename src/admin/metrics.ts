@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Stats } from '../telemetry/stats.js';
-import { PROCESS } from '../telemetry/stats.js';
+import { CPU_PERCENT, EVENT_LOOP_BUSY_PERCENT, PROCESS } from '../telemetry/stats.js';
 import type { GateState } from '../engine/destination-gate.js';
 import type { ComparisonSource } from './report.js';
 import type { CompareCount } from '../compare/index.js';
@@ -49,6 +49,19 @@ export async function createMetrics(deps: MetricsDeps): Promise<Metrics> {
   });
   const { stats } = deps;
   const destinations = () => stats.destinations().filter((d) => d !== PROCESS);
+  const busySeconds = (reading: string, name: string, help: string) =>
+    new prom.Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const ms = stats.readBusy(PROCESS)[reading];
+        this.reset();
+        if (ms !== undefined) this.inc(ms / 1000);
+      },
+    });
+  busySeconds(CPU_PERCENT, 'traffic_duplicator_process_cpu_seconds_total', 'CPU time of the traffic-duplicator process, user and system (rate() gives cores used).');
+  busySeconds(EVENT_LOOP_BUSY_PERCENT, 'traffic_duplicator_event_loop_busy_seconds_total', 'Time our event loop spent running rather than waiting (rate() near 1: saturated, production requests wait).');
 
   const copyCounter = (name: string, help: string, read: (dest: string) => number) =>
     new prom.Counter({

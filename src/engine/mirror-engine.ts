@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.js';
 import type { Message } from '../core/message.js';
 import type { Logger } from '../telemetry/logger.js';
-import { Stats, PROCESS } from '../telemetry/stats.js';
+import { Stats, PROCESS, CPU_PERCENT, EVENT_LOOP_BUSY_PERCENT } from '../telemetry/stats.js';
 import { startStatsReporter } from '../telemetry/reporter.js';
 import { createDebugLog } from '../telemetry/debug-log.js';
 import type { Pipeline } from '../pipeline/types.js';
@@ -142,6 +142,13 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   stats.gauge(PROCESS, 'memory.rss_mb', () => mb(process.memoryUsage.rss()));
   stats.gauge(PROCESS, 'memory.heap_used_mb', () => mb(process.memoryUsage().heapUsed));
   stats.gauge(PROCESS, 'memory.external_mb', () => mb(process.memoryUsage().external));
+  // And our CPU, and how busy our event loop is (a loop near 100% is what adds latency to
+  // production's requests): the share of the interval, from running totals node keeps anyway.
+  stats.busy(PROCESS, CPU_PERCENT, () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  });
+  stats.busy(PROCESS, EVENT_LOOP_BUSY_PERCENT, () => performance.eventLoopUtilization().active);
   const reporter = outputs.length > 0 ? startStatsReporter(stats, log, config.statsIntervalMs) : undefined;
   compare?.startReporting(config.statsIntervalMs);
   // The fleet view: with --output-nats too, the report goes to the stream as well (docs/fleet.md).

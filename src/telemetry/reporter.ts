@@ -10,7 +10,7 @@ import { Stats, TAP, PROCESS } from './stats.js';
  * deltas keep its sums right); the cumulative totals are printed once, at exit, by
  * formatTotalLines.
  */
-export function formatStatsLines(stats: Stats, previous: Map<string, Map<string, number>>): string[] {
+export function formatStatsLines(stats: Stats, previous: Map<string, Map<string, number>>, nowMs: number = performance.now()): string[] {
   const lines: string[] = [];
   for (const dest of stats.destinations()) {
     const e = stats.entry(dest);
@@ -18,6 +18,8 @@ export function formatStatsLines(stats: Stats, previous: Map<string, Map<string,
     const now = new Map<string, number>();
     if (dest === PROCESS) {
       const samples = Object.entries(stats.readGauges(dest)).map(([name, v]) => `sample#${name}=${v}`);
+      samples.push(...busyShares(stats.readBusy(dest), prev, now, nowMs));
+      previous.set(dest, now);
       lines.push([`at=stats dest=${dest}`, ...samples].join(' '));
       continue;
     }
@@ -42,6 +44,32 @@ export function formatStatsLines(stats: Stats, previous: Map<string, Map<string,
     lines.push(parts.join(' '));
   }
   return lines;
+}
+
+/** The shortest interval a busy share is printed for. */
+const MIN_SHARE_WALL_MS = 500;
+
+/**
+ * Each busy time as a whole percentage of the wall time since the previous line (the first
+ * line: since the process started, where performance.now() counts from). CPU can pass 100:
+ * V8's collector and libuv's pool run on other threads.
+ */
+function busyShares(totals: Record<string, number>, prev: Map<string, number>, now: Map<string, number>, nowMs: number): string[] {
+  const since = prev.get('@wall') ?? 0;
+  const wall = nowMs - since;
+  if (wall < MIN_SHARE_WALL_MS) {
+    // Too soon after the last line (the one printed at exit can be): the share would be
+    // noise, e.g. 100% busy for the callback printing it. Left out; the next line counts from the last.
+    for (const [k, v] of prev) now.set(k, v);
+    return [];
+  }
+  now.set('@wall', nowMs);
+  const out: string[] = [];
+  for (const [name, total] of Object.entries(totals)) {
+    now.set(name, total);
+    out.push(`sample#${name}=${Math.round((100 * (total - (prev.get(name) ?? 0))) / wall)}`);
+  }
+  return out;
 }
 
 /**

@@ -10,7 +10,7 @@ import { LatencyHistogram } from './latency-histogram.js';
  * are counted under TAP.
  */
 export const TAP = 'tap';
-/** The process itself (memory gauges): not a destination, so it has only samples. */
+/** The process itself (memory gauges, CPU and event-loop busy time): not a destination, so it has only samples. */
 export const PROCESS = 'process';
 
 export interface DestinationStats {
@@ -28,10 +28,17 @@ export interface DestinationStats {
 }
 
 export type GaugeReader = () => number;
+/** A cumulative time in milliseconds (CPU used, event loop busy) since the process started. */
+export type BusyReader = () => number;
+
+/** The process's busy times, by the names the stats line prints them under. */
+export const CPU_PERCENT = 'cpu.percent';
+export const EVENT_LOOP_BUSY_PERCENT = 'event_loop.busy_percent';
 
 export class Stats {
   readonly #dest = new Map<string, DestinationStats>();
   readonly #gauges = new Map<string, Map<string, GaugeReader>>();
+  readonly #busy = new Map<string, Map<string, BusyReader>>();
   /** Also told every delivery latency (the admin's /metrics histogram); unset, it costs nothing. */
   latencyListener: ((dest: string, latencyMs: number) => void) | undefined;
 
@@ -77,6 +84,31 @@ export class Stats {
     if (!g) this.#gauges.set(dest, (g = new Map()));
     g.set(name, read);
     this.entry(dest);
+  }
+
+  /**
+   * A time spent busy, read as a running total: the stats line prints it as a share of the
+   * wall time since its previous line (`sample#cpu.percent`), /metrics as a counter of
+   * seconds. A share computed on read would depend on who read last.
+   */
+  busy(dest: string, name: string, read: BusyReader): void {
+    let b = this.#busy.get(dest);
+    if (!b) this.#busy.set(dest, (b = new Map()));
+    b.set(name, read);
+    this.entry(dest);
+  }
+
+  /** The running totals of busy(), in ms. */
+  readBusy(dest: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, read] of this.#busy.get(dest) ?? []) {
+      try {
+        out[name] = read();
+      } catch {
+        // A reading must never break reporting.
+      }
+    }
+    return out;
   }
 
   destinations(): string[] {

@@ -279,6 +279,11 @@ describe('admin surface (real CLI, real app, real shadow)', () => {
       assert.match(res.body, new RegExp(`^${name}\\{`, 'm'), name);
     }
     assert.match(res.body, new RegExp(`traffic_duplicator_copies_dropped_total\\{destination="${escape(`${shadow.url}/`)}",reason="paused"\\} [1-9]`));
+    // Our own cost, as counters Prometheus can rate(): CPU seconds, event-loop busy seconds.
+    for (const name of ['traffic_duplicator_process_cpu_seconds_total', 'traffic_duplicator_event_loop_busy_seconds_total']) {
+      const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(res.body);
+      assert.ok(m && Number(m[1]) > 0, `${name} is a positive counter:\n${res.body.split('\n').filter((l) => l.includes(name)).join('\n')}`);
+    }
     const out = execFileSync('promtool', ['check', 'metrics'], { input: res.body, encoding: 'utf8' });
     assert.equal(out.trim(), '', `promtool: ${out}`);
   });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Stats, TAP, PROCESS } from '../../src/telemetry/stats.js';
+import { Stats, TAP, PROCESS, CPU_PERCENT, EVENT_LOOP_BUSY_PERCENT } from '../../src/telemetry/stats.js';
 import { formatStatsLines } from '../../src/telemetry/reporter.js';
 import { isStatsLine, parseStatsLine, sumStatsLines } from '../../src/telemetry/stats-line.js';
 
@@ -40,4 +40,34 @@ test('sumStatsLines adds the per-interval deltas and keeps the last samples; oth
   assert.equal(s.lines, 2);
   assert.equal(isStatsLine(lines[0]!), false);
   assert.equal(parseStatsLine('at=stats count#seen=1'), undefined, 'no dest');
+});
+
+test('the process line gives CPU and event-loop busy time as a share of the wall time since the previous line', () => {
+  const stats = new Stats();
+  let cpuMs = 0;
+  let loopMs = 0;
+  stats.gauge(PROCESS, 'memory.rss_mb', () => 50);
+  stats.busy(PROCESS, CPU_PERCENT, () => cpuMs);
+  stats.busy(PROCESS, EVENT_LOOP_BUSY_PERCENT, () => loopMs);
+  const previous = new Map<string, Map<string, number>>();
+  const processLine = (nowMs: number) => formatStatsLines(stats, previous, nowMs).find((l) => l.includes('dest=process'))!;
+  // The first line: since the process started (performance.now() counts from there).
+  cpuMs = 300;
+  loopMs = 200;
+  assert.equal(processLine(1000), 'at=stats dest=process sample#memory.rss_mb=50 sample#cpu.percent=30 sample#event_loop.busy_percent=20');
+  // Then per interval: 1.2 s of CPU in 10 s is 12% (more than 100 is possible: GC threads).
+  cpuMs += 1200;
+  loopMs += 700;
+  const s = parseStatsLine(`source=traffic-duplicator ${processLine(11_000)}`)!;
+  assert.deepEqual(Object.fromEntries(s.samples), { 'memory.rss_mb': 50, 'cpu.percent': 12, 'event_loop.busy_percent': 7 });
+  assert.deepEqual(stats.readBusy(PROCESS), { 'cpu.percent': 1500, 'event_loop.busy_percent': 900 });
+  // A reading that throws is left out; the line still goes out.
+  stats.busy(PROCESS, 'broken', () => {
+    throw new Error('no');
+  });
+  assert.match(processLine(21_000), /sample#cpu\.percent=0 sample#event_loop\.busy_percent=0$/);
+  // Too soon after a line (the one at exit can be): no share, and the next counts from the last printed.
+  cpuMs += 100;
+  assert.equal(processLine(21_010), 'at=stats dest=process sample#memory.rss_mb=50');
+  assert.match(processLine(22_000), /sample#cpu\.percent=10 /);
 });
