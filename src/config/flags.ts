@@ -283,7 +283,7 @@ export const FLAGS: readonly Flag[] = [
     name: 'output-http-skip-verify',
     type: boolType,
     group: 'http',
-    help: "Don't verify TLS certificates of https destinations.",
+    help: "Don't verify TLS certificates of https destinations. A shadow signed by your own CA can stay verified: trust the CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem.",
     apply: (cfg, v) => (cfg.outputHttp.skipVerify = v),
   }),
   flag({
