@@ -2,19 +2,21 @@
  * npm run bench:variants -- --variant 'name[@main.js]=node flags|KEY=value|our flags' … [--seconds 5] [--rounds 3] [--cold]
  *
  * Side by side, in one run, variants of our proxy that differ in how node starts (V8
- * flags, environment) or in the build they run (`name@/tmp/old/dist/cli/main.js=`, e.g. a
- * `git worktree` of the previous commit, built): the tool for "change one thing, measure
- * side by side". Every variant is started by the bench's startTd, so it gets the shipped
- * nodeFlagsFor() (the bins' options for this Node) first, then its own; `base` (no extra flag) is always included. Two recording
- * shadows, the bench's app, wrk -c50, rounds alternating between variants. Prints, per
- * variant and workload: req/s, p99, CPU ms per 1,000 requests, the lowest delivery (copies a shadow received ÷ requests wrk completed: a variant that drops copies looks cheap), and the
+ * flags, environment), in flags of ours (after the third `|`) or in the build they run
+ * (`name@/tmp/old/dist/cli/main.js=`, e.g. a `git worktree` of the previous commit, built):
+ * the tool for "change one thing, measure side by side". Every variant is started by the
+ * bench's startTd, so it gets the shipped nodeFlagsFor() (the bins' options for this Node)
+ * first, then its own; `base` (no extra flag) is always included. Two recording shadows,
+ * the bench's app, wrk -c50, rounds alternating between variants. Prints, per variant and
+ * workload: req/s, p99, CPU ms per 1,000 requests, the lowest delivery (copies a shadow
+ * received ÷ requests wrk completed: a variant that drops copies looks cheap), and the
  * highest RSS / V8 heap / external memory the variant's own stats lines reported, and at the
  * end its idle and peak (VmHWM) RSS.
  *
  * `--cold` measures the first seconds instead, as the bench's cold-start section does: a
  * fresh proxy per round and variant, two shadows of which one is https, GET keep-alive from
- * the moment its port accepts, no warm-up; req/s, p99, CPU and peak RSS per round and their
- * medians (`--seconds` defaults to 3 there).
+ * the moment its port accepts, no warm-up; req/s, p99, CPU, peak RSS and delivery per round,
+ * and their medians (`--seconds` defaults to 3 there).
  *
  *   npm run bench:variants -- --variant 'old24=--max-old-space-size=24' --variant 'arena=|MALLOC_ARENA_MAX=2'
  */
