@@ -100,15 +100,7 @@ export class Stats {
 
   /** The running totals of busy(), in ms. */
   readBusy(dest: string): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [name, read] of this.#busy.get(dest) ?? []) {
-      try {
-        out[name] = read();
-      } catch {
-        // A reading must never break reporting.
-      }
-    }
-    return out;
+    return readAll(this.#busy.get(dest));
   }
 
   destinations(): string[] {
@@ -116,15 +108,7 @@ export class Stats {
   }
 
   readGauges(dest: string): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [name, read] of this.#gauges.get(dest) ?? []) {
-      try {
-        out[name] = read();
-      } catch {
-        // A gauge must never break reporting.
-      }
-    }
-    return out;
+    return readAll(this.#gauges.get(dest));
   }
 
   totalDropped(dest: string): number {
@@ -139,4 +123,17 @@ export class Stats {
     h.reset();
     return out;
   }
+}
+
+/** Every reader's value by name; one that throws is left out (a reading must never break reporting). */
+function readAll(readers: Map<string, () => number> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, read] of readers ?? []) {
+    try {
+      out[name] = read();
+    } catch {
+      // left out
+    }
+  }
+  return out;
 }
