@@ -2,7 +2,7 @@ import type { Contender } from './contenders.js';
 import type { Shadow } from './shadows.js';
 import { runWrk, type Workload } from './wrk.js';
 import { sumCpu, sumPeakRss } from './proc-stats.js';
-import { settledCounts } from './shadows.js';
+import { lowestDeliveryPct, settledCounts } from './shadows.js';
 
 /**
  * The cold-start workload (issue 8): a fresh proxy, traffic from the moment its port
@@ -10,17 +10,7 @@ import { settledCounts } from './shadows.js';
  * traffic as soon as $PORT binds, so the first seconds (JIT, heap growth, shadow
  * connections and TLS handshakes) are what users meet then. No warm-up, by definition.
  */
-export interface ColdRow {
-  contender: string;
-  rounds: number;
-  rps: number;
-  p99: number;
-  cpuPer10k: number;
-  peakRssMb: number;
-  /** The lowest over shadows and rounds of copies received ÷ requests wrk completed, in %. */
-  deliveryPct: number;
-}
-
+/** One fresh proxy's first seconds. */
 export interface ColdRound {
   rps: number;
   p99: number;
@@ -28,6 +18,12 @@ export interface ColdRound {
   peakRssMb: number;
   /** Copies the shadow that got fewest received ÷ requests wrk completed, in %: dropping copies while cold must not look fast. */
   deliveryPct: number;
+}
+
+/** A contender's rounds folded: medians, the highest peak RSS, the lowest delivery. */
+export interface ColdRow extends ColdRound {
+  contender: string;
+  rounds: number;
 }
 
 export async function coldStart(
@@ -48,8 +44,7 @@ export async function coldStart(
     const cpuPer10k = (1e4 * (sumCpu(c.pids()) - cpu0)) / Math.max(1, r.requests);
     const peakRssMb = sumPeakRss(c.pids());
     const after = await settledCounts(shadows, 300, 6000);
-    const received = Math.min(...after.map((a, i) => a.requests - before[i]!.requests));
-    return { rps: r.rps, p99: r.p99, cpuPer10k, peakRssMb, deliveryPct: (100 * received) / Math.max(1, r.requests) };
+    return { rps: r.rps, p99: r.p99, cpuPer10k, peakRssMb, deliveryPct: lowestDeliveryPct(before, after, r.requests) };
   } finally {
     await c.stop();
   }

@@ -1,6 +1,6 @@
 import { cpuSeconds, resetPeaks, sumCpu, sumPeakRss } from './proc-stats.js';
 import { sleep } from './proc.js';
-import { settledCounts } from './shadows.js';
+import { receivedBetween, settledCounts } from './shadows.js';
 import type { Contender } from './contenders.js';
 import { diffCounters, type TdCounters } from './td-stats.js';
 import { TD_STATS_MS } from './contenders.js';
@@ -46,7 +46,7 @@ export async function measureRound(ctx: RoundContext, c: Contender, w: Workload,
     wrk,
     proxyCpuS: cpu1 - cpu0,
     appCpuS: app1 - app0,
-    shadowRequests: shadowsAfter.map((a, i) => a.requests - shadowsBefore[i]!.requests),
+    shadowRequests: receivedBetween(shadowsBefore, shadowsAfter),
     ...(c.counters && tdBefore ? { td: diffCounters(tdBefore, c.counters.snapshot()) } : {}),
     peakRssMb: sumPeakRss(c.pids()),
   };

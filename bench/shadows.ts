@@ -103,3 +103,16 @@ export async function settledCounts(shadows: Shadow[], quietMs: number, maxMs: n
   }
   return last;
 }
+
+/** Requests each shadow received between two readings of its counts. */
+export function receivedBetween(before: ShadowCounts[], after: ShadowCounts[]): number[] {
+  return after.map((a, i) => a.requests - before[i]!.requests);
+}
+
+/**
+ * What the shadow that got fewest received, in % of the requests the load generator
+ * completed: a variant or a cold proxy that drops copies must not look fast.
+ */
+export function lowestDeliveryPct(before: ShadowCounts[], after: ShadowCounts[], completed: number): number {
+  return (100 * Math.min(...receivedBetween(before, after))) / Math.max(1, completed);
+}

@@ -28,7 +28,7 @@ import { parseStatsLine } from '../src/telemetry/stats-line.js';
 import { startTd, TD_MAIN, type Contender } from './contenders.js';
 import { cpuSeconds, peakRssMb, rssMb } from './proc-stats.js';
 import { sleep, stopAll } from './proc.js';
-import { settledCounts, startShadow, tsNode, type Shadow } from './shadows.js';
+import { lowestDeliveryPct, settledCounts, startShadow, tsNode, type Shadow } from './shadows.js';
 import { ensureTools } from './tools.js';
 import { runWrk, WORKLOADS, writeScript } from './wrk.js';
 import { coldStart, type ColdRound } from './cold.js';
@@ -160,13 +160,12 @@ async function main(): Promise<void> {
           x.rps.push(wrk.rps);
           x.p99.push(wrk.p99);
           x.cpu.push((cpu * 1e6) / Math.max(1, wrk.requests));
-          // A variant that drops copies looks cheap: the shadow that got fewest counts.
-          x.delivery.push(Math.min(...after.map((c, i) => c.requests - before[i]!.requests)) / Math.max(1, wrk.requests));
+          x.delivery.push(lowestDeliveryPct(before, after, wrk.requests));
         }
       }
       for (const r of running) {
         const x = res.get(r.name)!;
-        rows.push(`| ${w.name} | ${r.name} | ${med(x.rps).toFixed(0)} | ${med(x.p99).toFixed(1)} | ${med(x.cpu).toFixed(1)} | ${(100 * Math.min(...x.delivery)).toFixed(1)} | ${r.peak.rss} / ${r.peak.heap} / ${r.peak.external} |`);
+        rows.push(`| ${w.name} | ${r.name} | ${med(x.rps).toFixed(0)} | ${med(x.p99).toFixed(1)} | ${med(x.cpu).toFixed(1)} | ${Math.min(...x.delivery).toFixed(1)} | ${r.peak.rss} / ${r.peak.heap} / ${r.peak.external} |`);
       }
       console.log(rows.slice(-running.length).join('\n'));
     }
