@@ -246,6 +246,11 @@ class HttpOutputImpl extends QueuedOutput<RequestMessage> implements HttpOutput,
       skipVerify: options.skipVerify,
       drainLimit: Math.max(DRAIN_LIMIT, this.#keep),
       idleMs: Math.max(IDLE_MS, 2 * options.timeoutMs),
+      // Copies queued while every connection was busy go as soon as one is free, not at the
+      // next offer: after an early answer, a connection is free only once our write ends.
+      onAvailable: () => {
+        if (this.queueDepth > 0) this.schedulePump();
+      },
     });
     if (options.warmConnections) this.#pool.warm(options.warmConnections);
   }

@@ -83,6 +83,53 @@ test('keep-alive: sequential copies reuse one connection; a burst never puts two
   assert.ok(accounting(d.stats, out.name).balanced);
 });
 
+test('an answer before the whole request is written: the copies queued behind it go once the write ends, with no new offer', async () => {
+  // A shadow that rejects uploads at once (an auth check): it answers 401 as soon as a
+  // request's head is in, then reads nothing for 200 ms, so our 8 MiB write is still pending
+  // when the answer comes. With one worker, the connection is free only when that write ends.
+  let conns = 0;
+  const shadow = await rawServer((s) => {
+    conns++;
+    let head = Buffer.alloc(0);
+    let skip = 0;
+    s.on('data', (chunk: Buffer) => {
+      let rest = chunk;
+      while (rest.length > 0) {
+        if (skip > 0) {
+          const n = Math.min(skip, rest.length);
+          skip -= n;
+          rest = rest.subarray(n);
+          continue;
+        }
+        head = Buffer.concat([head, rest]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const cl = /\r\ncontent-length: *(\d+)/i.exec(head.subarray(0, end).toString('latin1'));
+        skip = cl ? Number(cl[1]) : 0;
+        rest = head.subarray(end + 4);
+        head = Buffer.alloc(0);
+        s.write('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n');
+        s.pause();
+        setTimeout(() => s.resume(), 200);
+      }
+    });
+  });
+  const d = deps();
+  const out = createHttpOutput(opts(shadow.url, { workers: 1, warmConnections: 0 }), d);
+  try {
+    const body = Buffer.alloc(8 << 20, 97);
+    out.offer(request('/upload', { method: 'POST', body, headers: [{ name: 'Host', value: 'app.example.com' }] }));
+    out.offer(request('/next'));
+    await until(() => d.stats.entry(out.name).mirrored === 2, 10_000, 'both copies delivered with no further offer');
+    assert.equal(conns, 1, 'the connection was reused once its write had ended');
+  } finally {
+    await out.close(1000);
+    await shadow.close();
+  }
+  const books = accounting(d.stats, out.name);
+  assert.ok(books.balanced && books.mirrored === 2, JSON.stringify(books));
+});
+
 test('response framings: HEAD, 204, 304, chunked with trailers, 1xx before the answer — all on one reused connection', async () => {
   const shadow = await scripted((head) => {
     const path = head.split(' ')[1]!;

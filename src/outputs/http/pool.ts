@@ -19,6 +19,12 @@ export interface PoolOptions {
   drainLimit: number;
   /** An idle connection with no traffic for this long is closed (a socket timeout, not a timer per copy). */
   idleMs: number;
+  /**
+   * Called when a connection comes back idle or one closes (a slot opens). A copy's
+   * settlement is not always that moment: after an early answer the connection comes back
+   * only once our write has ended, and the owner's pump may have found the pool full.
+   */
+  onAvailable?: () => void;
 }
 
 /**
@@ -94,12 +100,14 @@ export class ConnectionPool implements ConnectionOwner {
   release(conn: ShadowConnection): void {
     if (this.#closed || conn.dead) return;
     this.#idle.push(conn);
+    this.#opts.onAvailable?.();
   }
 
   gone(conn: ShadowConnection): void {
-    this.#all.delete(conn);
+    if (!this.#all.delete(conn)) return;
     const i = this.#idle.indexOf(conn);
     if (i >= 0) this.#idle.splice(i, 1);
+    if (!this.#closed) this.#opts.onAvailable?.();
   }
 
   connected(conn: ShadowConnection): void {
