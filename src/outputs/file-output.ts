@@ -92,8 +92,10 @@ class FileOutputImpl extends QueuedOutput<Item> implements FileOutput {
   #index = 0;
   #reopenAt = 0;
   #lastPath: string | undefined;
-  /** Record bytes accepted over the output's life, for --output-file-max-size-limit. */
-  #acceptedBytes = 0;
+  /** Record bytes written over the output's life (before gzip, as gor counts), for --output-file-max-size-limit. */
+  #writtenBytes = 0;
+  /** The bytes of the batch being written now: out of #batch, not yet written. */
+  #writingBytes = 0;
   #running: Promise<void> | undefined;
   #flushWanted = false;
   readonly #timer: NodeJS.Timeout;
@@ -120,11 +122,13 @@ class FileOutputImpl extends QueuedOutput<Item> implements FileOutput {
 
   protected admit(msg: Message): Admission<Item> {
     const max = this.#opts.maxSizeBytes;
-    // gor stops writing once the output has written this much (the record that crosses it is kept).
-    if (max > 0 && this.#acceptedBytes >= max) return 'size_limit';
+    // gor stops writing once the output has written this much (the record that crosses it is
+    // kept). Records still waiting for the disk count as written, or a burst would overshoot
+    // by a queue; copies the queue refuses, or that fail to be written, never count (else a
+    // burst into a full queue would switch the output off for good with nothing on disk).
+    if (max > 0 && this.#writtenBytes + this.#writingBytes + this.#batchBytes + this.queuedBytes >= max) return 'size_limit';
     const enc = encodeRecord(messageToRecord(msg));
     if (!enc.ok) return 'unsafe_payload';
-    this.#acceptedBytes += enc.bytes.length;
     return { item: { bytes: enc.bytes, id: msg.id, type: gorPayloadType(msg) }, size: enc.bytes.length };
   }
 
@@ -248,6 +252,7 @@ class FileOutputImpl extends QueuedOutput<Item> implements FileOutput {
     const f = this.#file;
     if (!f) return this.failed('write', items.length, { why: 'no open file' });
     const raw = Buffer.concat(items.map((i) => i.bytes));
+    this.#writingBytes = raw.length;
     try {
       // One gzip member per flush: the file stays a valid (multi-member) gzip stream after
       // every flush, which gor's reader and ours both read.
@@ -258,8 +263,11 @@ class FileOutputImpl extends QueuedOutput<Item> implements FileOutput {
         off += bytesWritten;
       }
       f.size += data.length;
+      this.#writtenBytes += raw.length;
+      this.#writingBytes = 0;
       this.delivered(items.length);
     } catch (err) {
+      this.#writingBytes = 0;
       this.#diskError('write', f.path, err);
       this.failed('write', items.length);
       // Never leave half a record behind: cut the file back to its last good length.

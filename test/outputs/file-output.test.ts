@@ -249,6 +249,37 @@ test('a full disk (64 KiB tmpfs): ENOSPC is counted and logged, drops counted, a
   }
 });
 
+test('--output-file-max-size-limit counts what was written or waits to be, not copies the queue refused', async () => {
+  const dir = tmp();
+  try {
+    const probe = createFileOutput(fileOpts(join(dir, 'probe.gor'), { append: true }), { stats: new Stats(), log: memoryLog() });
+    probe.offer(req(0, '/m'));
+    await probe.close(5000);
+    const recordBytes = readFileSync(join(dir, 'probe.gor')).length;
+    const stats = new Stats();
+    const path = join(dir, 'burst.gor');
+    // Room for 10 records and a byte: the 11th crosses the limit and is kept, as gor does.
+    const out = createFileOutput(fileOpts(path, { append: true, maxSizeBytes: 10 * recordBytes + 1, queue: { maxItems: 2, maxBytes: 1 << 20 } }), { stats, log: memoryLog() });
+    const why = (r: { accepted: boolean; reason?: string }) => (r.accepted ? 'ok' : r.reason);
+    // A burst into a queue of 2: two are taken, the rest refused queue_full, none size_limit.
+    const burst = Array.from({ length: 50 }, (_, i) => why(out.offer(req(i, '/m'))));
+    assert.deepEqual([burst.filter((w) => w === 'ok').length, burst.filter((w) => w === 'queue_full').length], [2, 48], burst.join(' '));
+    await out.flush();
+    // Then one at a time: written until the limit, refused after it.
+    const later: (string | undefined)[] = [];
+    for (let i = 0; i < 12; i++) {
+      later.push(why(out.offer(req(100 + i, '/m'))));
+      await out.flush();
+    }
+    await out.close(5000);
+    assert.deepEqual(later, [...Array<string>(9).fill('ok'), 'size_limit', 'size_limit', 'size_limit']);
+    assert.equal(decodeFile(path).length, 11);
+    assert.equal(stats.entry(out.name).mirrored, 11);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("--output-file-max-size-limit: once the output has written that much (all chunks), later copies are refused size_limit, as gor stops writing", async () => {
   const dir = tmp();
   try {
