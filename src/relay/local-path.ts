@@ -50,6 +50,12 @@ export class LocalPathPipe {
   /** Why the client is paused: the app's socket is full, and/or a local answer is pending. */
   #waitingDrain = false;
   #pending: { req: LocalRequest; answer: LocalPathAnswer | undefined } | undefined;
+  /**
+   * The 400 for an admin request we can't frame, which ends the connection: like a local
+   * answer, it waits for the app's answers to the requests before it, or the client would
+   * read it as one of those answers and lose the app's.
+   */
+  #closing: LocalPathAnswer | undefined;
   #clientEnded = false;
 
   readonly #wroteToClient: (n: number) => void;
@@ -69,7 +75,7 @@ export class LocalPathPipe {
       forward: (bytes) => this.#forward(bytes),
       forwarded: (method) => this.#tracker.expect(method),
       local: (req) => this.#local(req),
-      unframeable: () => this.#writeAndClose(400, 'Bad Request\n'),
+      unframeable: () => this.#closeAfterAnswers(plain(400, 'Bad Request\n')),
     }, path.maxBodyBytes);
     client.on('data', (chunk: Buffer) => {
       try {
@@ -91,6 +97,7 @@ export class LocalPathPipe {
     try {
       this.#tracker.feed(chunk);
       if (this.#pending?.answer) this.#tryAnswer();
+      else if (this.#closing) this.#tryClose();
     } catch {
       this.#client.destroy();
     }
@@ -160,9 +167,17 @@ export class LocalPathPipe {
     if (this.#clientEnded && !this.#pending && !this.#sniffer.holding && !this.#app.writableEnded) this.#app.end();
   }
 
-  #writeAndClose(status: number, text: string): void {
+  #closeAfterAnswers(answer: LocalPathAnswer): void {
     this.#client.pause();
-    const answer = plain(status, text);
+    this.#closing = answer;
+    this.#tryClose();
+  }
+
+  #tryClose(): void {
+    const answer = this.#closing;
+    if (!answer) return;
+    if (this.#tracker.outstanding > 0 && !this.#tracker.lost) return;
+    this.#closing = undefined;
     if (!this.#client.destroyed) {
       const bytes = serialize(answer, false, false);
       this.#wroteToClient(bytes.length);

@@ -204,6 +204,19 @@ describe('admin surface (real CLI, real app, real shadow)', () => {
     }
   });
 
+  test('an admin request we cannot frame, pipelined behind a slow one: the slow answer first, then 400 and close', async () => {
+    const client = await RawKeepAliveClient.connect(dup.port);
+    try {
+      client.send(get('/slow/3') + `POST ${PREFIX}/api/control HTTP/1.1\r\nHost: app.test\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n`);
+      const [slow, bad] = await readN(client, 2);
+      assert.equal(bodyOf(slow!), 'app GET /slow/3 0\n', 'the app answers the request before it first');
+      assert.equal(statusOf(bad!), 400);
+      assert.match(headerOf(bad!, 'connection') ?? '', /close/);
+    } finally {
+      client.close();
+    }
+  });
+
   test('a large upload on an admin-path connection is relayed byte-exact (backpressure), and a half-close still gets its answer', async () => {
     const body = Buffer.alloc(8 * 1024 * 1024);
     for (let i = 0; i < body.length; i += 4) body.writeUInt32LE((i * 2654435761) >>> 0, i);
