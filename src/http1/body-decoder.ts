@@ -49,9 +49,16 @@ export class UntilCloseDecoder implements BodyDecoder {
   }
 }
 
-// chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF (RFC 9112 §7.1); extensions are
-// ignored but must not hold controls (a bare CR would be read differently by others).
-const CHUNK_LINE = /^([0-9A-Fa-f]+)[ \t]*(;[^\x00-\x08\x0a-\x1f\x7f]*)?$/;
+// chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF (RFC 9112 §7.1), with
+// chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ), a name a token
+// and a value a token or a quoted-string. Extensions are ignored, but read as strictly as
+// that: whitespace after the size with no ';' ("3 "), or a value of raw bytes, is refused by
+// Node's parser and others, and a request the app refused must not reach a shadow (nor the
+// requests pipelined after it).
+const EXT_TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
+const EXT_QUOTED = '"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t \\x21-\\x7e\\x80-\\xff])*"';
+const CHUNK_EXT = `[ \\t]*;[ \\t]*${EXT_TOKEN}(?:[ \\t]*=[ \\t]*(?:${EXT_TOKEN}|${EXT_QUOTED}))?`;
+const CHUNK_LINE = new RegExp(`^([0-9A-Fa-f]+)(?:${CHUNK_EXT})*$`);
 
 type ChunkState = 'size' | 'data' | 'data-cr' | 'data-lf' | 'trailers' | 'done';
 

@@ -27,6 +27,8 @@ const SHAPES: Record<string, string> = {
   chunk_size_negative: 'POST /smuggle/chunk_neg HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\na\r\n0\r\n\r\n',
   chunk_size_0x: 'POST /smuggle/chunk_0x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n',
   chunk_size_space: 'POST /smuggle/chunk_sp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n 5\r\nhello\r\n0\r\n\r\n',
+  chunk_size_trailing_space: 'POST /smuggle/chunk_sp2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\nDELETE /smuggle/after HTTP/1.1\r\nHost: x\r\n\r\n',
+  chunk_ext_raw_bytes: 'POST /smuggle/chunk_ext HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;x=\x80\r\nhello\r\n0\r\n\r\n',
   chunk_size_overflow: 'POST /smuggle/chunk_big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000005\r\nhello\r\n0\r\n\r\n',
   chunk_data_too_long: 'POST /smuggle/chunk_end HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n',
   te_not_chunked_last: 'POST /smuggle/te_list HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n',

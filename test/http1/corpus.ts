@@ -86,6 +86,8 @@ export const ambiguous: AmbiguousEntry[] = [
   { name: 'bare LF in one header', bytes: `GET / HTTP/1.1${CRLF}Host: a\nX-B: c${CRLF}${CRLF}`, reason: 'bare_lf' },
   { name: 'invalid chunk size', bytes: `POST / HTTP/1.1${CRLF}${H}Transfer-Encoding: chunked${CRLF}${CRLF}zz${CRLF}hello${CRLF}0${CRLF}${CRLF}`, reason: 'bad_chunk_size' },
   { name: 'chunk size overflow', bytes: `POST / HTTP/1.1${CRLF}${H}Transfer-Encoding: chunked${CRLF}${CRLF}fffffffffffffffff1${CRLF}x${CRLF}`, reason: 'bad_chunk_size' },
+  { name: 'whitespace after the chunk size, no extension', bytes: `POST / HTTP/1.1${CRLF}${H}Transfer-Encoding: chunked${CRLF}${CRLF}3 ${CRLF}abc${CRLF}0${CRLF}${CRLF}`, reason: 'bad_chunk_size' },
+  { name: 'chunk extension value neither token nor quoted-string', bytes: `POST / HTTP/1.1${CRLF}${H}Transfer-Encoding: chunked${CRLF}${CRLF}3;x=\x80${CRLF}abc${CRLF}0${CRLF}${CRLF}`, reason: 'bad_chunk_size' },
   { name: 'chunk data too long', bytes: `POST / HTTP/1.1${CRLF}${H}Transfer-Encoding: chunked${CRLF}${CRLF}2${CRLF}abc${CRLF}0${CRLF}${CRLF}`, reason: 'bad_chunk_end' },
   { name: 'space before colon', bytes: `GET / HTTP/1.1${CRLF}Host : a${CRLF}${CRLF}`, reason: 'bad_header_name' },
   { name: 'invalid header name char', bytes: `GET / HTTP/1.1${CRLF}${H}X(A): b${CRLF}${CRLF}`, reason: 'bad_header_name' },
