@@ -164,7 +164,10 @@ export class LocalPathPipe {
 
   #maybeEndApp(): void {
     // The client half-closed: pass that on once no local answer still holds bytes back.
-    if (this.#clientEnded && !this.#pending && !this.#sniffer.holding && !this.#app.writableEnded) this.#app.end();
+    if (this.#clientEnded && !this.#pending && !this.#sniffer.holding && !this.#app.writableEnded) {
+      this.#sniffer.end();
+      this.#app.end();
+    }
   }
 
   #closeAfterAnswers(answer: LocalPathAnswer): void {

@@ -122,6 +122,20 @@ export class RequestSniffer {
     }
   }
 
+  /**
+   * The client sent its last byte. A head still being read will never complete: its bytes go
+   * to the app as read, as the plain relay would have passed them (the app decides what an
+   * incomplete request gets). Bytes of an unfinished local request are ours, not the app's.
+   */
+  end(): void {
+    if (this.#state !== 'head' || this.#headParts.length === 0) return;
+    const parts = this.#headParts;
+    this.#headParts = [];
+    this.#reader.reset();
+    this.#state = 'raw';
+    for (const p of parts) this.#sink.forward(p);
+  }
+
   /** The local answer was written: carry on with the bytes held meanwhile. */
   resume(): void {
     if (this.#state !== 'held') return;

@@ -217,6 +217,14 @@ describe('admin surface (real CLI, real app, real shadow)', () => {
     }
   });
 
+  test('a head cut short by a half-close reaches the app as read, as without --admin-path', async () => {
+    const before = app.connections.length;
+    const partial = 'GET /cut HTTP/1.1\r\nHost: app.test\r\n';
+    await rawExchange(dup.port, partial, { halfClose: true });
+    await eventually(() => app.connections.length > before && Buffer.concat(app.connections[before]!).length >= partial.length, 5000, 'the partial head at the app');
+    assert.equal(Buffer.concat(app.connections[before]!).toString('latin1'), partial);
+  });
+
   test('a large upload on an admin-path connection is relayed byte-exact (backpressure), and a half-close still gets its answer', async () => {
     const body = Buffer.alloc(8 * 1024 * 1024);
     for (let i = 0; i < body.length; i += 4) body.writeUInt32LE((i * 2654435761) >>> 0, i);
