@@ -10,6 +10,7 @@ export type DropReason =
   | 'rate_limited' // `URL|N` per-second limit
   | 'sampled_out' // `URL|N%` sampling
   | 'body_too_large' // request body over --copy-buffer-size: never truncated
+  | 'response_too_large' // production's answer over --copy-buffer-size, where answers are kept (.gor type 2, middleware, --compare): that record is not passed on, never truncated; its request still is
   | 'desync' // the tee could not frame the stream; the connection stops being mirrored
   | 'filtered' // a modifier (allow/disallow/limiter) dropped it
   | 'middleware_dropped' // the middleware did not echo it back

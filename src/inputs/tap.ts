@@ -379,10 +379,15 @@ class TapConnection implements ConnectionTap {
     }
   }
 
+  /**
+   * A request over the cap is a copy not made (`body_too_large`, beside `seen`); an answer
+   * over it has its own reason, so the tap's `seen` still balances against request drops.
+   */
   #dropTooLarge(kind: 'request' | 'response', bytes: number): void {
-    this.#o.stats.dropped(TAP, 'body_too_large');
-    this.#o.warn.warn('body_too_large', 'tap-drop', {
-      reason: 'body_too_large', kind, bytes, limit: this.#o.maxBodyBytes, conn: this.#id,
+    const reason = kind === 'request' ? 'body_too_large' : 'response_too_large';
+    this.#o.stats.dropped(TAP, reason);
+    this.#o.warn.warn(reason, 'tap-drop', {
+      reason, kind, bytes, limit: this.#o.maxBodyBytes, conn: this.#id,
     });
   }
 

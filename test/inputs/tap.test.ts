@@ -116,12 +116,15 @@ test('a request body over maxBodyBytes is dropped as body_too_large, framing kep
   assert.ok(h.log.lines.some((l) => l.includes('reason=body_too_large')));
 });
 
-test('a response body over the cap is dropped as body_too_large when captured', () => {
+test('a response body over the cap is dropped as response_too_large when captured; its request is still copied', () => {
   const h = tapHarness({ maxBodyBytes: 4 });
   h.conn.fromClient(latin1('GET / HTTP/1.1\r\n\r\n'));
   h.conn.fromApp(latin1('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nabcde'));
   assert.equal(resps(h.messages).length, 0);
-  assert.equal(h.tap().dropped.body_too_large, 1);
+  assert.equal(h.messages.filter((m) => m.type === 'request').length, 1);
+  assert.deepEqual(h.tap().dropped, { response_too_large: 1 }, 'not a request drop: seen (requests) still balances');
+  assert.equal(h.tap().seen, 1);
+  assert.ok(h.log.lines.some((l) => l.includes('reason=response_too_large') && l.includes('kind=response')));
 });
 
 test('emit throwing is counted, not thrown into the relay', () => {
