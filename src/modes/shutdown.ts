@@ -23,6 +23,24 @@ export function onStopSignal(onStop: (sig: StopSignal) => void, proc: SignalSour
 }
 
 /**
+ * Signals passed on to the app's process group and otherwise left alone. Without a handler
+ * Node dies of them, and the app, in its own process group (so neither a closing terminal
+ * nor a container runtime reaches it), would be left running without us in front of it. The
+ * app decides what they mean, as it would alone (Puma and nginx reopen logs on SIGHUP, nginx
+ * stops gracefully on SIGQUIT); if it exits, we exit with its status.
+ */
+export const FORWARDED_SIGNALS = ['SIGHUP', 'SIGQUIT', 'SIGUSR2'] as const;
+
+/** Installs handlers that pass FORWARDED_SIGNALS to `forward`. Returns an uninstaller. */
+export function forwardSignals(forward: (sig: NodeJS.Signals) => void, proc: SignalSource = process): () => void {
+  const handler = (sig: NodeJS.Signals) => forward(sig);
+  for (const s of FORWARDED_SIGNALS) proc.on(s, handler);
+  return () => {
+    for (const s of FORWARDED_SIGNALS) proc.off(s, handler);
+  };
+}
+
+/**
  * Splits the shutdown budget: most of it for the app to finish in-flight requests, a
  * bounded slice for flushing shadow queues afterwards. Heroku sends SIGKILL 30 s after
  * SIGTERM; the default budget (25 s) leaves a margin.

@@ -3,7 +3,7 @@ import type { ExitInfo } from '../supervise/child-app.js';
 import { replacePortInArgv } from '../supervise/argv-port.js';
 import type { Mirror } from '../core/mirror.js';
 import { controlDeps, type ControlDeps, type Relay } from './control.js';
-import { onStopSignal, splitGrace } from './shutdown.js';
+import { forwardSignals, onStopSignal, splitGrace } from './shutdown.js';
 
 export interface WrapOptions {
   command: readonly string[];
@@ -40,16 +40,23 @@ export async function runWrapped(options: WrapOptions): Promise<number> {
   const { mirror } = options;
   let relay: Relay | undefined;
 
+  /** Waits up to `ms` for the relay's connections to finish, then cuts what is left. */
+  const drainRelay = async (ms: number): Promise<void> => {
+    if (relay && !(await relay.waitForIdle(ms))) relay.destroy();
+  };
+
   const shutdown = async (sig: NodeJS.Signals): Promise<ExitInfo> => {
     stopping = true;
     const { appMs, flushMs } = splitGrace(options.shutdownGraceMs);
     log.info('shutdown', { signal: sig, grace_ms: options.shutdownGraceMs });
     relay?.stopAccepting();
-    // The app finishes its in-flight requests (as it would alone); we keep relaying them.
+    const appDeadline = control.clock.now() + appMs;
+    // The app finishes its in-flight requests (as it would alone); we keep relaying them,
+    // until its whole process group is gone (ChildApp.stop).
     const exit = await app.stop(sig, appMs);
-    if (relay) {
-      if (!(await relay.waitForIdle(500))) relay.destroy();
-    }
+    // What the app wrote before it exited is still on its way to slow clients: the rest of
+    // the app's share of the grace (at least 500 ms) to deliver it.
+    await drainRelay(Math.max(500, appDeadline - control.clock.now()));
     await mirror.close(flushMs);
     return exit;
   };
@@ -57,10 +64,18 @@ export async function runWrapped(options: WrapOptions): Promise<number> {
   // Installed until we return: a second SIGTERM/SIGINT while stopping is ignored (the grace
   // timers bound the shutdown), rather than killing us with the default action and
   // orphaning the app's group mid-shutdown.
-  let uninstallSignals = () => {};
+  let uninstallStop = () => {};
   const stopFromSignal = new Promise<ExitInfo>((resolve) => {
-    uninstallSignals = onStopSignal((sig) => void shutdown(sig).then(resolve), control.signals);
+    uninstallStop = onStopSignal((sig) => void shutdown(sig).then(resolve), control.signals);
   });
+  const uninstallForward = forwardSignals((sig) => {
+    log.info('signal-forwarded', { signal: sig });
+    app.signal(sig);
+  }, control.signals);
+  const uninstallSignals = () => {
+    uninstallStop();
+    uninstallForward();
+  };
 
   // Every 10 s without a listener: say why we might wait forever. The usual cause is an
   // app that ignores $PORT (and has no port in its command for us to swap).
@@ -104,8 +119,13 @@ export async function runWrapped(options: WrapOptions): Promise<number> {
   if (result.kind === 'app-exit' && !stopping) {
     const { info } = result;
     log[info.status === 0 ? 'info' : 'error']('app-exit', { code: info.code ?? undefined, signal: info.signal ?? undefined, status: info.status });
-    relay?.destroy();
-    await mirror.close(splitGrace(options.shutdownGraceMs).flushMs);
+    // Answers the app wrote in full before it exited are still on their way to the clients
+    // (in our buffers, or a slow client's): deliver them, within the flush share, as the
+    // app's own kernel would have without us.
+    const { flushMs } = splitGrace(options.shutdownGraceMs);
+    relay?.stopAccepting();
+    await drainRelay(flushMs);
+    await mirror.close(flushMs);
     uninstallSignals();
     return info.status;
   }

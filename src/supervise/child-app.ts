@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { constants } from 'node:os';
 import { SYSTEM_CLOCK, type Clock } from '../core/clock.js';
 import type { Logger } from '../telemetry/logger.js';
 import { probeLoopback } from './ports.js';
@@ -18,20 +19,22 @@ export interface ChildAppOptions {
   log: Logger;
   /** Injected for tests, as concurrently does. */
   spawnFn?: typeof spawn;
-  /** How signals are sent (process.kill); a test with a fake spawn must not signal real pids. */
-  kill?: (pid: number, sig: NodeJS.Signals) => void;
+  /** How signals are sent (process.kill; 0 asks whether the target exists); a test with a fake spawn must not signal real pids. */
+  kill?: (pid: number, sig: NodeJS.Signals | 0) => void;
   /** Grace timers and readiness polling (tests advance a fake one). */
   clock?: Clock;
   /** One readiness check of the private port: the loopback host that answered, if any. */
   probe?: (port: number) => Promise<string | undefined>;
 }
 
-const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGUSR1: 10, SIGUSR2: 12 };
-
 export function exitStatusOf(code: number | null, signal: NodeJS.Signals | null): number {
   if (code !== null) return code;
-  return 128 + (signal ? (SIGNAL_NUMBERS[signal] ?? 1) : 1);
+  // As a shell reports it: 139 for a SIGSEGV, 134 for a SIGABRT, so a crash shows as one.
+  return 128 + ((signal ? constants.signals[signal] : undefined) ?? 1);
 }
+
+/** While stopping, how often we look whether the app's group still has a process. */
+const GROUP_POLL_MS = 50;
 
 /**
  * The app as a child process in its own process group, so a signal reaches everything it
@@ -41,7 +44,7 @@ export class ChildApp {
   #state: ChildState = 'starting';
   readonly #child: ChildProcess;
   readonly #log: Logger;
-  readonly #kill: (pid: number, sig: NodeJS.Signals) => void;
+  readonly #kill: (pid: number, sig: NodeJS.Signals | 0) => void;
   readonly #clock: Clock;
   readonly #probe: (port: number) => Promise<string | undefined>;
   readonly exited: Promise<ExitInfo>;
@@ -64,7 +67,8 @@ export class ChildApp {
       this.#child.once('error', (err: NodeJS.ErrnoException) => {
         this.#state = 'exited';
         this.#log.error('app-spawn-failed', { command: file, code: err.code, message: err.message });
-        resolve({ code: 127, signal: null, status: err.code === 'ENOENT' ? 127 : 126 });
+        const status = err.code === 'ENOENT' ? 127 : 126;
+        resolve({ code: status, signal: null, status });
       });
       this.#child.once('exit', (code, signal) => {
         this.#state = 'exited';
@@ -114,16 +118,36 @@ export class ChildApp {
     this.#killGroup(sig);
   }
 
-  /** SIGTERM (or `sig`), then SIGKILL if the app is still there after `graceMs`. */
+  /**
+   * SIGTERM (or `sig`) to the group, then SIGKILL if anything of it is still there after
+   * `graceMs`. Resolves with the command's own exit once its whole group is gone: the
+   * command may exit first (`npm start`, a shell script without exec, `sh -c 'a && b'`)
+   * while the server it started is still finishing its requests, which we keep relaying.
+   */
   async stop(sig: NodeJS.Signals, graceMs: number): Promise<ExitInfo> {
     this.signal(sig);
+    let graceOver = false;
     const timer = this.#clock.setTimeout(() => {
+      graceOver = true;
       this.#log.warn('app-kill', { reason: 'grace period over', grace_ms: graceMs });
       this.#killGroup('SIGKILL');
     }, graceMs);
     const info = await this.exited;
+    while (!graceOver && this.#groupAlive()) await this.#clock.sleep(GROUP_POLL_MS);
     this.#clock.clearTimeout(timer);
     return info;
+  }
+
+  /** Whether a process of the app's group is still alive (its leader may have gone first). */
+  #groupAlive(): boolean {
+    const pid = this.#child.pid;
+    if (pid === undefined) return false;
+    try {
+      this.#kill(-pid, 0);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
   }
 
   #killGroup(sig: NodeJS.Signals): void {

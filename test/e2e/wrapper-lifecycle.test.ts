@@ -12,7 +12,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { startRecordingShadow, startProcess, freePort, eventually } from '../helpers/net.js';
-import { startWrapper, APP_COMMANDS, MAIN, START, ROOT } from '../helpers/wrapper.js';
+import { startWrapper, APP_COMMANDS, APPS, MAIN, START, ROOT } from '../helpers/wrapper.js';
 
 function get(port: number, target: string, agent?: http.Agent): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -57,6 +57,31 @@ test('SIGTERM with 50 slow requests in flight: all complete, exit with the app s
     assert.equal(code, 0, w.logs());
     assert.ok(Date.now() - started < 25_000, 'exits within the grace period');
     assert.match(w.logs(), /at=shutdown signal=SIGTERM/);
+    assert.deepEqual(processesMentioning(marker), []);
+    agent.destroy();
+  } finally {
+    w.proc.kill('SIGKILL');
+    await shadow.close();
+  }
+});
+
+test('SIGTERM with a shell as the command (npm start, a script without exec): the server it started finishes its requests', { timeout: 60_000 }, async () => {
+  const shadow = await startRecordingShadow();
+  const marker = `td-shell-leader-${process.pid}`;
+  // The shell dies of SIGTERM at once; the node server in its group drains for 1.5 s.
+  const app = path.join(APPS, 'node/app.mjs');
+  const w = await startWrapper({ args: (port) => ['--output-http', shadow.url, '--', 'sh', '-c', `node ${app} ${port} ${marker} & wait`] });
+  try {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
+    const inflight = Array.from({ length: 10 }, (_, i) => get(w.port, `/slow?ms=1500&i=${i}`, agent));
+    await eventually(() => shadow.received.length >= 10, 20_000, 'all 10 requests relayed');
+    await new Promise((r) => setTimeout(r, 200));
+    w.proc.kill('SIGTERM');
+    const results = await Promise.all(inflight);
+    assert.deepEqual(results.map((r) => `${r.status} ${r.body}`), Array(10).fill('200 slow 1500\n'), w.logs());
+    const { code } = await w.proc.exited;
+    assert.equal(code, 143, `the shell's own status (killed by SIGTERM)\n${w.logs()}`);
+    assert.doesNotMatch(w.logs(), /at=app-kill/, 'nothing was SIGKILLed');
     assert.deepEqual(processesMentioning(marker), []);
     agent.destroy();
   } finally {

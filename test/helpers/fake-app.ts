@@ -65,6 +65,11 @@ export interface FakeControlOptions {
   bindError?: string;
   /** The relay still has connections when asked to wait for idle. */
   busyRelay?: boolean;
+  /**
+   * The command exits on SIGTERM/SIGINT at once, but a server it started in its group keeps
+   * running this many (fake) ms more, unless SIGKILLed: `npm start`, a shell without exec.
+   */
+  serverOutlivesCommandMs?: number;
   privatePort?: number;
   log?: ChildAppOptions['log'];
 }
@@ -85,10 +90,19 @@ export function fakeControl(options: FakeControlOptions = {}): FakeControl {
     return child;
   }) as unknown as typeof spawn;
 
-  const kill = (pid: number, sig: NodeJS.Signals) => {
+  /** When the server outliving its command (serverOutlivesCommandMs) exits, per command pid. */
+  const serverUntil = new Map<number, number>();
+  const groupAlive = (child: FakeChild) =>
+    (child.exitCode === null && child.signalCode === null) || (serverUntil.get(child.pid) ?? -1) > clock.now();
+  const kill = (pid: number, sig: NodeJS.Signals | 0) => {
     const child = children.find((c) => c.pid === Math.abs(pid));
-    if (!child || child.exitCode !== null || child.signalCode !== null) {
+    if (!child || !groupAlive(child)) {
       throw Object.assign(new Error('kill ESRCH'), { code: 'ESRCH' });
+    }
+    if (sig === 0) return; // only asks whether the group is there
+    if (sig === 'SIGKILL') serverUntil.delete(child.pid);
+    else if (options.serverOutlivesCommandMs !== undefined && !serverUntil.has(child.pid)) {
+      serverUntil.set(child.pid, clock.now() + options.serverOutlivesCommandMs);
     }
     kills.push([pid, sig]);
     events.push(`app ${sig}`);

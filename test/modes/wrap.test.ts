@@ -62,8 +62,9 @@ test('SIGTERM: stop accepting, forward to the app, drain the relay, flush the mi
   await settle();
   signal(w.fake, 'SIGTERM');
   assert.equal(await w.done, 143);
-  const { flushMs } = splitGrace(25_000);
-  assert.deepEqual(w.fake.events.slice(2), ['relay stop-accepting', 'app SIGTERM', 'relay wait-for-idle 500', `mirror close ${flushMs}`]);
+  const { appMs, flushMs } = splitGrace(25_000);
+  // The app left at once: the relay gets the rest of the app's share to deliver what it wrote.
+  assert.deepEqual(w.fake.events.slice(2), ['relay stop-accepting', 'app SIGTERM', `relay wait-for-idle ${appMs}`, `mirror close ${flushMs}`]);
   assert.deepEqual(w.fake.kills, [[-w.fake.children[0]!.pid, 'SIGTERM']], 'to the whole process group');
   assert.match(w.log.lines.join('\n'), /at=exit status=143/);
   assert.equal(w.fake.signals.listenerCount('SIGTERM'), 0, 'signal handlers removed on return');
@@ -87,6 +88,7 @@ test('an app that overstays its share of the grace is killed (SIGKILL to its gro
   assert.equal(w.status(), undefined);
   await w.fake.clock.advance(1);
   assert.equal(await w.done, 137);
+  // Its share is spent: the relay still gets 500 ms for what the app wrote last.
   assert.deepEqual(w.fake.events.slice(2), ['relay stop-accepting', 'app SIGTERM', 'app SIGKILL', 'relay wait-for-idle 500', `mirror close ${flushMs}`]);
   assert.match(w.log.lines.join('\n'), /at=app-kill /);
 });
@@ -112,18 +114,38 @@ test('a relay still busy after the app has gone is destroyed', async () => {
   await settle();
   signal(w.fake, 'SIGTERM');
   await w.done;
-  assert.deepEqual(w.fake.events.slice(-3), ['relay wait-for-idle 500', 'relay destroy', `mirror close ${splitGrace(25_000).flushMs}`]);
+  const { appMs, flushMs } = splitGrace(25_000);
+  assert.deepEqual(w.fake.events.slice(-3), [`relay wait-for-idle ${appMs}`, 'relay destroy', `mirror close ${flushMs}`]);
 });
 
-test('the app exits by itself: drop the relay, flush the mirror, exit with its status', async () => {
+test('the app exits by itself: stop accepting, deliver what it wrote (within the flush share), flush the mirror, exit with its status', async () => {
   const w = wrap();
   await settle();
   w.fake.children[0]!.exit(3);
   assert.equal(await w.done, 3);
-  assert.deepEqual(w.fake.events.slice(2), ['relay destroy', `mirror close ${splitGrace(25_000).flushMs}`]);
+  const { flushMs } = splitGrace(25_000);
+  assert.deepEqual(w.fake.events.slice(2), ['relay stop-accepting', `relay wait-for-idle ${flushMs}`, `mirror close ${flushMs}`]);
   assert.deepEqual(w.fake.kills, [], 'nothing to signal');
   assert.match(w.log.lines.join('\n'), /at=app-exit level=error code=3 status=3/);
   assert.equal(w.fake.signals.listenerCount('SIGTERM'), 0);
+});
+
+test("SIGHUP, SIGQUIT and SIGUSR2 go to the app's group and nothing else: we exit when it does, with its status", async () => {
+  const w = wrap({ onStop: 'ignore' });
+  await settle();
+  for (const sig of ['SIGHUP', 'SIGQUIT', 'SIGUSR2'] as const) w.fake.signals.emit(sig, sig);
+  await settle();
+  const pid = w.fake.children[0]!.pid;
+  assert.deepEqual(w.fake.kills, [
+    [-pid, 'SIGHUP'],
+    [-pid, 'SIGQUIT'],
+    [-pid, 'SIGUSR2'],
+  ]);
+  assert.equal(w.status(), undefined, 'still relaying while the app runs');
+  assert.match(w.log.lines.join('\n'), /at=signal-forwarded signal=SIGHUP/);
+  w.fake.children[0]!.exit(null, 'SIGQUIT');
+  assert.equal(await w.done, 131);
+  for (const sig of ['SIGHUP', 'SIGQUIT', 'SIGUSR2']) assert.equal(w.fake.signals.listenerCount(sig), 0, `${sig} handler removed on return`);
 });
 
 test('a signal before the app is ready: the app is stopped, the mirror closed, no public port', async () => {

@@ -31,6 +31,8 @@ test('exit status: the code, or 128 + the signal number as a shell reports it', 
     [null, 'SIGTERM', 143],
     [null, 'SIGINT', 130],
     [null, 'SIGKILL', 137],
+    [null, 'SIGSEGV', 139],
+    [null, 'SIGABRT', 134],
   ] as const) {
     const fake = fakeControl();
     const app = new ChildApp(fake.appOptions());
@@ -49,7 +51,7 @@ test('a command that cannot be spawned: 127 for ENOENT, 126 otherwise, logged', 
     const fake = fakeControl({ log });
     const app = new ChildApp(fake.appOptions(['no-such-app']));
     fake.children[0]!.emit('error', Object.assign(new Error(`spawn no-such-app ${errno}`), { code: errno }));
-    assert.equal((await app.exited).status, status);
+    assert.deepEqual(await app.exited, { code: status, signal: null, status });
     assert.match(log.lines.join('\n'), new RegExp(`at=app-spawn-failed .*command=no-such-app code=${errno}`));
   }
 });
@@ -82,6 +84,34 @@ test('stop: SIGKILL to the group exactly when the grace period is over', async (
   ]);
   assert.equal((await stopped).status, 137);
   assert.match(log.lines.join('\n'), /at=app-kill .*reason="grace period over" grace_ms=1000/);
+});
+
+test('stop: a command that exits first (npm start, a shell) is waited for until its whole group is gone', async () => {
+  const fake = fakeControl({ onStop: 'exit', serverOutlivesCommandMs: 3000 });
+  const app = new ChildApp(fake.appOptions(['npm', 'start']));
+  const pid = fake.children[0]!.pid;
+  let done = false;
+  const stopped = app.stop('SIGTERM', 10_000).then((info) => ((done = true), info));
+  await fake.clock.advance(2950);
+  assert.equal(fake.children[0]!.signalCode, 'SIGTERM', 'the command itself is gone');
+  assert.equal(done, false, 'the server it started is still finishing its requests');
+  await fake.clock.advance(100);
+  assert.equal((await stopped).status, 143, "the command's own status");
+  assert.deepEqual(fake.kills, [[-pid, 'SIGTERM']], 'no SIGKILL: the group left within the grace');
+  assert.deepEqual(fake.clock.pending(), []);
+});
+
+test('stop: a group that outlives the grace period is SIGKILLed then', async () => {
+  const fake = fakeControl({ onStop: 'exit', serverOutlivesCommandMs: 60_000 });
+  const app = new ChildApp(fake.appOptions(['npm', 'start']));
+  const pid = fake.children[0]!.pid;
+  const stopped = app.stop('SIGTERM', 1000);
+  await fake.clock.advance(1000);
+  assert.equal((await stopped).status, 143);
+  assert.deepEqual(fake.kills, [
+    [-pid, 'SIGTERM'],
+    [-pid, 'SIGKILL'],
+  ]);
 });
 
 test('waitUntilListening: the host that answered, or undefined once the app has exited', async () => {
