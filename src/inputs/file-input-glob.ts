@@ -49,7 +49,18 @@ export async function expandFilePattern(pattern: string): Promise<string[]> {
   } catch (err) {
     throw new UsageError('TD_BAD_VALUE', `input-file pattern ${JSON.stringify(pattern)}: cannot read directory ${dir}: ${(err as Error).message}`);
   }
-  const matches = names.filter((n) => re.test(n)).sort().map((n) => join(dir, n));
+  const named = names.filter((n) => re.test(n)).sort().map((n) => join(dir, n));
+  // Files only (a directory that happens to match, e.g. backup.gor/, is not a capture).
+  const matches: string[] = [];
+  for (const p of named) if (await isFile(p)) matches.push(p);
   if (matches.length === 0) throw new UsageError('TD_BAD_VALUE', `input-file: no files match pattern ${JSON.stringify(pattern)}`);
   return matches;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -75,11 +75,19 @@ export function createFileInput(opts: FileInputOptions, deps: FileInputDeps): Fi
       const before = total.records;
       let lastTs: bigint | undefined;
       let scheduled = now();
-      for await (const { rec, path } of mergeByTimestamp(paths, (m) => {
+      const onMalformed: NonNullable<Malformed> = (m) => {
         total.skipped++;
         deps.stats.error(TAP, 'input_file_malformed');
         warn.warn(`malformed:${m.source}`, 'input-file-malformed', { file: m.source, record: m.record, line: m.line, error: m.error });
-      })) {
+      };
+      // A file that can't be read to its end (a .gz cut short when its writer was killed, a
+      // file that is not gzip): its records so far are replayed, the other files go on, as
+      // gor closes that one reader. Logged and counted, never a crash of the whole replay.
+      const onUnreadable = (file: string, err: Error) => {
+        deps.stats.error(TAP, 'input_file_unreadable');
+        deps.log.warn('input-file-unreadable', { file, error: err.message, note: 'the records read before this were replayed; the other files go on' });
+      };
+      for await (const { rec, path } of mergeByTimestamp(paths, onMalformed, onUnreadable)) {
         if (stopped) break;
         total.records++;
         // Pace on every record (as gor does), whether or not it is emitted.
@@ -152,18 +160,31 @@ export function createFileInput(opts: FileInputOptions, deps: FileInputDeps): Fi
 
 type Malformed = ConstructorParameters<typeof GorRecordReader>[0]['onMalformed'];
 
-/** The records of one file, in file order, decoded chunk by chunk (gzip when the name ends in .gz). */
-async function* readRecords(path: string, onMalformed: Malformed): AsyncGenerator<GorRecord> {
+type Unreadable = (path: string, err: Error) => void;
+
+/**
+ * The records of one file, in file order, decoded chunk by chunk (gzip when the name ends
+ * in .gz). A read error ends this file: `onUnreadable` is told, and what was decoded before
+ * it is still given (a record cut short by it is reported malformed by the reader).
+ */
+async function* readRecords(path: string, onMalformed: Malformed, onUnreadable: Unreadable): AsyncGenerator<GorRecord> {
   const reader = new GorRecordReader(onMalformed ? { source: path, onMalformed } : { source: path });
-  let stream: Readable = createReadStream(path, { highWaterMark: 64 * 1024 });
+  const file = createReadStream(path, { highWaterMark: 64 * 1024 });
+  let stream: Readable = file;
   // zlib loads only for a .gz file (idle memory of every replay without one).
-  if (path.endsWith('.gz')) stream = stream.pipe((await import('node:zlib')).createGunzip());
+  if (path.endsWith('.gz')) {
+    const gunzip = (await import('node:zlib')).createGunzip();
+    // pipe() does not pass the file's errors on: the gunzip stream is what we iterate.
+    file.on('error', (err) => gunzip.destroy(err));
+    stream = file.pipe(gunzip);
+  }
   try {
     for await (const chunk of stream) yield* reader.push(chunk as Buffer);
   } catch (err) {
-    throw new Error(`input-file ${path}: ${(err as Error).message}`);
+    onUnreadable(path, err as Error);
   } finally {
     stream.destroy();
+    file.destroy();
   }
   yield* reader.end();
 }
@@ -172,8 +193,8 @@ async function* readRecords(path: string, onMalformed: Malformed): AsyncGenerato
  * Streaming k-way merge by timestamp: one record per file is held at a time (plus the
  * current chunk's worth inside each reader), so memory does not grow with the files.
  */
-async function* mergeByTimestamp(paths: string[], onMalformed: NonNullable<Malformed>): AsyncGenerator<{ rec: GorRecord; path: string }> {
-  const sources = paths.map((path) => ({ path, it: readRecords(path, onMalformed), head: undefined as GorRecord | undefined }));
+async function* mergeByTimestamp(paths: string[], onMalformed: NonNullable<Malformed>, onUnreadable: Unreadable): AsyncGenerator<{ rec: GorRecord; path: string }> {
+  const sources = paths.map((path) => ({ path, it: readRecords(path, onMalformed, onUnreadable), head: undefined as GorRecord | undefined }));
   try {
     const live: typeof sources = [];
     for (const s of sources) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,6 +92,35 @@ test('several files (glob, one gzipped) are merged by timestamp', async () => {
     await input.run();
     assert.deepEqual(got, ['/a', '/b', '/c', '/d', '/e']);
     assert.deepEqual(clock.sleeps, [10, 10, 10, 10]);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a capture cut short (.gz without its end, not gzip at all) ends that file only: its records so far go, the others go on, counted and logged', async () => {
+  const { dir, cleanup } = setup();
+  try {
+    // A writer killed mid-file (a dyno restart): the gzip stream has no trailer.
+    const whole = gzipSync(Buffer.concat(Array.from({ length: 20 }, (_, i) => rec(`a${i}`, i * 2))));
+    writeFileSync(join(dir, 'cap_0.gor.gz'), whole.subarray(0, whole.length - 8));
+    writeFileSync(join(dir, 'cap_1.gor'), Buffer.concat([rec('b0', 1), rec('b1', 3)]));
+    writeFileSync(join(dir, 'cap_2.gor.gz'), 'not gzip at all');
+    mkdirSync(join(dir, 'cap_3.gor')); // a directory matching the pattern is not a capture
+    const clock = fakeClock();
+    const got: string[] = [];
+    const stats = new Stats();
+    const log = memoryLog();
+    const input = createFileInput(
+      { files: [{ pattern: join(dir, 'cap_*'), speedPercent: 100 }], loop: false, dryRun: false },
+      { emit: (m) => got.push((m as RequestMessage).target), stats, log, sleep: clock.sleep, now: clock.now },
+    );
+    const res = await input.run();
+    assert.deepEqual(got.filter((t) => t.startsWith('/b')), ['/b0', '/b1'], 'the intact file is replayed whole');
+    assert.ok(got.filter((t) => t.startsWith('/a')).length >= 19, `the records before the cut are replayed: ${got.join(' ')}`);
+    assert.equal(stats.entry('tap').errors.input_file_unreadable, 2, 'the cut .gz and the file that is not gzip');
+    assert.equal(log.lines.filter((l) => l.includes('at=input-file-unreadable')).length, 2, log.lines.join('\n'));
+    assert.ok(log.lines.some((l) => l.includes('at=input-file-done')), 'the replay ends normally');
+    assert.equal(res.requests, got.length);
   } finally {
     cleanup();
   }
