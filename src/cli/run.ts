@@ -147,8 +147,9 @@ export async function run(entry: Entry, argv: string[], deps: RunDeps = {}): Pro
           loop: config.inputFileLoop,
           maxWaitMs: config.inputFileMaxWaitMs,
           dryRun: config.inputFileDryRun,
-          // --compare compares the recorded answers (type 2) with the destinations'.
-          includeResponses: config.compare.enabled,
+          // Recorded answers (types 2 and 3) for whoever uses them: a file, stdout, NATS, the
+          // middleware, --compare. Otherwise they are skipped (and counted) unparsed.
+          includeResponses: mirror.usesResponses,
         },
         mirror,
         stats: mirror.stats,

@@ -78,6 +78,11 @@ export interface MirrorEngine extends Mirror {
   readonly outputCount: number;
   /** --compare: the report and counts (for the admin surface); undefined when off. */
   readonly comparison?: Comparison;
+  /**
+   * Whether answers are used: kept by a file, stdout, NATS or the middleware, or compared.
+   * A replay then reads the recorded ones (types 2 and 3) instead of skipping them.
+   */
+  readonly usesResponses: boolean;
 }
 
 /**
@@ -123,8 +128,11 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   // middleware protocol carries them, comparison compares them. HTTP shadows never need them.
   const keepResponses = Boolean(middleware) || config.fileOutputs.length > 0 || config.outputStdout || (deps.natsPublisher !== undefined && config.nats.output.responses);
   const captureResponses = keepResponses || compare !== undefined;
-  // A replay reads recorded answers only for comparison (otherwise the file input skips them): they go no further.
-  const forwardResponses = keepResponses && config.mode !== 'replay';
+  // Recorded answers in a replay go on too, as gor's do: a file output keeps them (a capture
+  // read and written again keeps its type 2 records), the middleware reads them. HTTP
+  // destinations never take them (wants()), and an answer whose request a modifier filtered
+  // is dropped with it (the router).
+  const forwardResponses = keepResponses;
   const input = compare
     ? (msg: Message) => {
         if (msg.type === 'response') {
@@ -163,6 +171,7 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
     stats,
     input,
     outputCount: outputs.length,
+    usesResponses: captureResponses,
     ...(compare ? { comparison: compare.comparison } : {}),
     observe: (id) => (closed ? undefined : tap?.open(id)),
     async close(graceMs) {

@@ -17,7 +17,7 @@ interface Call {
 
 function recorder() {
   const calls: Call[] = [];
-  const engine: MirrorEngine = { stats: new Stats(), outputCount: 1, observe: () => undefined, input: () => {}, close: async () => {} };
+  const engine: MirrorEngine = { stats: new Stats(), outputCount: 1, usesResponses: false, observe: () => undefined, input: () => {}, close: async () => {} };
   const modes: Modes = {
     runWrapped: async (...args) => (calls.push({ mode: 'runWrapped', args }), 11),
     runSidecar: async (...args) => (calls.push({ mode: 'runSidecar', args }), 12),

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startRecordingShadow } from '../helpers/net.js';
-import { GOR_FIXTURES, ROOT, decodeStrict, runCli, tempDir } from '../fixtures/e2e-gor/cli.js';
+import { GOR_FIXTURES, ROOT, decodeStrict, runCli, tempDir, writeGor } from '../fixtures/e2e-gor/cli.js';
 
 /** The captures in the repository, and the shared originals when this checkout sits beside them. */
 const SAMPLE_DIRS = [GOR_FIXTURES, path.resolve(ROOT, '../shared/gor-samples'), path.resolve(ROOT, '../../shared/gor-samples')].filter((d) => existsSync(d));
@@ -59,6 +59,25 @@ test("'URL|0%': nothing is sent there, it is logged once as off, the other outpu
     assert.equal(readOutput(tmp.dir).length, decodeStrict(readFileSync(sample), sample).length, 'the file output got every record');
   } finally {
     await shadow.close();
+    tmp.cleanup();
+  }
+});
+
+test('a replay passes recorded answers on as gor does: a file output keeps them, and an answer goes with its filtered request', async () => {
+  const tmp = tempDir('gor-answers');
+  try {
+    const t0 = 1_700_000_000_000_000_000n;
+    const req = (id: string, target: string, at: number) => ({ type: '1' as const, id, timestampNs: t0 + BigInt(at) * 1_000_000n, payload: Buffer.from(`GET ${target} HTTP/1.1\r\nHost: a\r\n\r\n`) });
+    const resp = (id: string, at: number) => ({ type: '2' as const, id, timestampNs: t0 + BigInt(at) * 1_000_000n, latencyNs: 1_000_000n, payload: Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok') });
+    const input = path.join(tmp.dir, 'in.gor');
+    writeGor(input, [req('a1', '/keep', 0), resp('a1', 1), req('b2', '/skip', 2), resp('b2', 3), req('c3', '/keep/2', 4), resp('c3', 5)]);
+    const r = await runCli(['--input-file', input, '--output-file', path.join(tmp.dir, 'out', 'out.gor'), '--http-disallow-url', '/skip'], { timeoutMs: 30_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const out = readOutput(path.join(tmp.dir, 'out'));
+    assert.deepEqual(out.map((rec) => `${rec.type} ${rec.id}`), ['1 a1', '2 a1', '1 c3', '2 c3'], 'the answers kept, the filtered request\'s answer dropped with it');
+    const original = decodeStrict(readFileSync(input), input);
+    assert.ok(out[1]!.payload.equals(original[1]!.payload), 'the answer byte for byte');
+  } finally {
     tmp.cleanup();
   }
 });
