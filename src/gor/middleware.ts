@@ -7,7 +7,7 @@ import type { Stats } from '../telemetry/stats.js';
 import { encodeMetaLine, parseMetaLine } from './codec.js';
 import { splitCommandLine } from './command-line.js';
 import { LineSplitter } from './line-splitter.js';
-import { messageToRecord, recordToMessage } from './records.js';
+import { AnswerFraming, messageToRecord } from './records.js';
 
 /**
  * gor's middleware protocol (middleware.go, goreplay_middleware): for every message we
@@ -83,6 +83,8 @@ class MiddlewareProcess extends QueuedOutput<Line> {
   #waitingDrain = false;
   /** Echo key → when it was written; Map order is age order. Each entry is one copy in flight. */
   #pending = new Map<string, number>();
+  /** HEAD/CONNECT request ids we sent or read, so their echoed answers parse (no body after HEAD). */
+  readonly #answers = new AnswerFraming();
   #crashes = 0;
   #restarts = 0;
   #badLines = 0;
@@ -115,6 +117,7 @@ class MiddlewareProcess extends QueuedOutput<Line> {
   protected admit(msg: Message): Admission<Line> {
     if (!this.#running) return 'middleware_unavailable';
     const rec = messageToRecord(msg);
+    if (msg.type === 'request') this.#answers.request(msg.id, msg.method);
     const line = Buffer.from(Buffer.concat([encodeMetaLine(rec), rec.payload]).toString('hex') + '\n', 'latin1');
     return { item: { line, key: keyOf(rec.type, rec.id) }, size: line.length };
   }
@@ -242,7 +245,7 @@ class MiddlewareProcess extends QueuedOutput<Line> {
     const meta = parseMetaLine(bytes.subarray(0, nl).toString('latin1'));
     if (!meta.ok) return this.#bad(meta.error, hex);
     const rec = { ...meta, payload: bytes.subarray(nl + 1) };
-    const parsed = recordToMessage(rec);
+    const parsed = this.#answers.parse(rec);
     // An echo we were waiting for settles its copy; others (injected by the middleware, or
     // echoed twice) are passed on without touching the counts.
     const ours = this.#pending.delete(keyOf(meta.type, meta.id));

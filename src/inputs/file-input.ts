@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { UsageError } from '../core/errors.js';
 import type { Message } from '../core/message.js';
 import { GorRecordReader, type GorRecord } from '../gor/codec.js';
-import { recordToMessage } from '../gor/records.js';
+import { AnswerFraming } from '../gor/records.js';
 import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
 import { TAP, type Stats } from '../telemetry/stats.js';
 import { expandFilePattern } from './file-input-glob.js';
@@ -73,6 +73,7 @@ export function createFileInput(opts: FileInputOptions, deps: FileInputDeps): Fi
       const paths = await expandFilePattern(pattern);
       deps.log.info('input-file-start', { pattern, files: paths.length, pass, speed_percent: speedPercent, dry_run: opts.dryRun || undefined });
       const before = total.records;
+      const answers = new AnswerFraming();
       let lastTs: bigint | undefined;
       let scheduled = now();
       const onMalformed: NonNullable<Malformed> = (m) => {
@@ -112,7 +113,7 @@ export function createFileInput(opts: FileInputOptions, deps: FileInputDeps): Fi
           total.responses++;
           continue;
         }
-        const parsed = recordToMessage(rec);
+        const parsed = answers.parse(rec);
         if (!parsed.ok) {
           total.skipped++;
           deps.stats.error(TAP, 'input_file_bad_http');

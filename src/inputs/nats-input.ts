@@ -16,7 +16,7 @@
 import { UsageError } from '../core/errors.js';
 import type { Message } from '../core/message.js';
 import { waitUnlessWoken, wakeAll } from '../core/wait.js';
-import { recordToMessage } from '../gor/records.js';
+import { AnswerFraming } from '../gor/records.js';
 import { RateLimitedLog, type Logger } from '../telemetry/logger.js';
 import { TAP, type Stats } from '../telemetry/stats.js';
 import { classifyConnectError, authUsageError, connectionOptions, describeServers, loadNats, watchStatus, type NatsConnection } from '../nats/connect.js';
@@ -160,6 +160,8 @@ class NatsReplay implements NatsInput {
   #baseTs: bigint | undefined;
   #baseWall = 0;
   #sent = 0;
+  /** HEAD/CONNECT request ids read, so their recorded answers parse (no body after HEAD). */
+  readonly #answers = new AnswerFraming();
   /** When the first and the last request went to the outputs (the replay's own measure of its rate). */
   #firstEmit: number | undefined;
   #lastEmit = 0;
@@ -350,7 +352,7 @@ class NatsReplay implements NatsInput {
       total.skipped++;
       return 'ok';
     }
-    const msg = recordToMessage(rec);
+    const msg = this.#answers.parse(rec);
     if (!msg.ok) {
       total.skipped++;
       this.deps.stats.error(TAP, 'input_nats_bad_http');

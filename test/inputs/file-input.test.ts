@@ -126,6 +126,26 @@ test('a capture cut short (.gz without its end, not gzip at all) ends that file 
   }
 });
 
+test('the recorded answer to a HEAD (a Content-Length, no body) is read, when answers are used', async () => {
+  const { dir, cleanup } = setup();
+  try {
+    const head: GorRecord = { type: '1', id: 'h1', timestampNs: T0, payload: Buffer.from('HEAD /h HTTP/1.1\r\nHost: a\r\n\r\n') };
+    const answer: GorRecord = { type: '2', id: 'h1', timestampNs: T0 + MS, latencyNs: MS, payload: Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n') };
+    writeFileSync(join(dir, 'h.gor'), Buffer.concat([head, answer].map((r) => { const e = encodeRecord(r); assert.ok(e.ok); return e.bytes; })));
+    const clock = fakeClock();
+    const got: Message[] = [];
+    const input = createFileInput(
+      { files: [{ pattern: join(dir, 'h.gor'), speedPercent: 100 }], loop: false, dryRun: false, includeResponses: true },
+      { emit: (m) => got.push(m), stats: new Stats(), log: memoryLog(), sleep: clock.sleep, now: clock.now },
+    );
+    const res = await input.run();
+    assert.deepEqual(got.map((m) => m.type), ['request', 'response']);
+    assert.equal(res.skipped, 0);
+  } finally {
+    cleanup();
+  }
+});
+
 // Issue 8: gor replays one file in the order its records were written (a capture from
 // several goroutines is not strictly sorted); timestamps only interleave several files.
 test('one file is replayed in file order even where its timestamps go back; a later record does not wait', async () => {
