@@ -48,22 +48,41 @@ export function headerName(at: FlagAt, name: string, form: ValueForm): string {
   return name;
 }
 
+/**
+ * A flag's text as the bytes it stands for on the wire: UTF-8, one char per byte, which is
+ * how a message's target and fields hold their bytes (latin1). gor's values are Go strings,
+ * UTF-8 bytes: `--http-set-header 'X-Note: café'` sends c3 a9, and `^José$` matches a field
+ * sent in UTF-8. (Kept as typed, `é` would be written as the one byte e9, and `€` cut to ac.)
+ */
+export function wireText(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
+}
+
+/**
+ * A Go regexp over a message's bytes: the pattern is compiled as its UTF-8 bytes (wireText),
+ * so non-ASCII literals match as in gor. (`.` and classes then see a non-ASCII character as
+ * its bytes, where Go sees one rune.)
+ */
 export function regexpOf(at: FlagAt, pattern: string, form: ValueForm): GoRegexp {
   try {
-    return compileGoRegexp(pattern);
+    return compileGoRegexp(wireText(pattern));
   } catch (err) {
     throw badValue(at, (err as Error).message, form);
   }
 }
 
-/** Text that goes into the request line or a header field must not break HTTP framing. */
+/**
+ * Text that goes into the request line or a header field: it must not break HTTP framing.
+ * Returned as its wire bytes (wireText).
+ */
 export function noControls(at: FlagAt, text: string, what: string, form: ValueForm, allowSpace: boolean): string {
   // eslint-disable-next-line no-control-regex
   const bad = allowSpace ? /[\x00-\x08\x0a-\x1f\x7f]/ : /[\x00-\x20\x7f]/;
   if (bad.test(text)) {
     throw badValue(at, `${what} ${JSON.stringify(text)} contains ${allowSpace ? 'a control character' : 'white space or a control character'}`, form);
   }
-  return text;
+  return wireText(text);
 }
 
 export function isToken(s: string): boolean {

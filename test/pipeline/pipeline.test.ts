@@ -116,3 +116,23 @@ test("config/'s dash-less names are accepted; messages use the flag as typed on 
 test("core's modifier flag names are the flags the pipeline compiles, in gor's order", () => {
   assert.deepEqual(MODIFIER_FLAG_NAMES.map((n) => `--${n}`), MODIFIER_FLAGS);
 });
+
+test('non-ASCII in flag values is UTF-8 on the wire, as gor (Go strings) sends and matches it', () => {
+  const utf8 = (s: string) => Buffer.from(s, 'utf8').toString('latin1'); // a field's bytes, one char per byte
+  const set = compileModifiers([at('--http-set-header', 'X-Note: café €'), at('--http-set-param', 'q=é')]);
+  const out = set.run(request());
+  assert.ok(!isDropped(out));
+  const bytes = Buffer.from(toRaw(out), 'latin1');
+  assert.ok(bytes.includes(Buffer.from('X-Note: café €', 'utf8')), `UTF-8 bytes c3 a9 / e2 82 ac, not e9 / ac: ${bytes.toString('hex')}`);
+  assert.ok(bytes.includes(Buffer.from('q=é', 'utf8')));
+
+  const named = (name: string) => deepFreeze(parseRaw(`GET / HTTP/1.1\r\nHost: app\r\nX-Name: ${utf8(name)}\r\n\r\n`));
+  const allow = compileModifiers([at('--http-allow-header', 'X-Name: ^José$')]);
+  assert.ok(!isDropped(allow.run(named('José'))), 'a UTF-8 field matches the pattern typed in UTF-8');
+  assert.ok(isDropped(allow.run(named('Jose'))));
+  const rewrite = compileModifiers([at('--http-rewrite-url', '/menü:/menu')]);
+  const req = deepFreeze(parseRaw(`GET /${utf8('menü')}/today HTTP/1.1\r\nHost: app\r\n\r\n`));
+  const rewritten = rewrite.run(req);
+  assert.ok(!isDropped(rewritten));
+  assert.equal(rewritten.target, '/menu/today');
+});
