@@ -7,8 +7,10 @@ import { sameName, withChanges } from '../core/message.js';
 
 /**
  * gor's `proto.Header`: the FIRST field whose name matches case-insensitively, its value
- * trimmed of bytes below 0x21 at both ends; '' when absent — gor treats a present but
- * empty value exactly like a missing header.
+ * trimmed of bytes below 0x21 at both ends; '' when absent, and a present but empty value
+ * is treated exactly like a missing header. (gor's reader differs on one spelling: it keeps
+ * one space of `Name: ` with nothing after it, so there a filter sees a present ' '. We read
+ * `Name: ` and `Name:` alike; docs/coming-from-gor.md lists it among the differences.)
  */
 export function gorHeader(headers: readonly Header[], name: string): string {
   for (const h of headers) if (sameName(h.name, name)) return trimControls(h.value);
