@@ -10,7 +10,7 @@ import { PendingPairs, type PendingEntry, type PendingLimits } from './pair.js';
 import { buildCounts, buildReport } from './report.js';
 import { FRAMING_HEADERS, VOLATILE_HEADERS, viewResponse } from './response-view.js';
 import { RouteMatcher } from './routes.js';
-import { ByteBudget, DestinationAgg, STORE_DEFAULTS, endpointKey, type StoreLimits } from './store.js';
+import { ByteBudget, DestinationAgg, STORE_DEFAULTS, endpointKey, fieldKey, type StoreLimits } from './store.js';
 import type { RoutePattern } from './syntax.js';
 import type { CompareCount, CompareReport, Comparison, FieldSample } from './types.js';
 import { fieldVerdict, type NoiseContext } from './verdict.js';
@@ -148,6 +148,11 @@ export class Comparator implements Comparison {
       }
       e.production = resp;
       for (const [dest, answer] of e.waiting) if (answer) this.#ready(e, dest, answer);
+      // Every destination may have settled already (a copy that failed before production's
+      // answer was read): then nothing else would release it before the TTL, and its bytes
+      // would count against the pending cap (store_full for pairs that could complete).
+      // Unless the request is still to come (middleware: production may lead).
+      if (e.request) this.#maybeDone(e);
     });
   }
 
@@ -252,7 +257,10 @@ export class Comparator implements Comparison {
     this.#stats?.count(dest, 'compare.compared');
     // The stats line counts a pair as different by the verdicts known when it was compared;
     // the report recounts with what is known when it is written (see docs/compare.md).
-    if (diffs.some((d) => fieldVerdict(this.#ctx, agg, e, d.path, d.kind, 1).verdict === 'difference')) this.#stats?.count(dest, 'compare.different');
+    // With a control, a field's verdict weighs how often it differs: ask with its count so
+    // far (this pair included), as the report does, not as if it had differed once.
+    const differs = (d: FieldDiff) => fieldVerdict(this.#ctx, agg, e, d.path, d.kind, e.fields.get(fieldKey(d.path, d.kind))?.different ?? 1).verdict === 'difference';
+    if (diffs.some(differs)) this.#stats?.count(dest, 'compare.different');
   }
 
   #sample(id: string, method: string, target: string, d: FieldDiff): FieldSample {

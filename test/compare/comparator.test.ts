@@ -181,6 +181,43 @@ test('the pending map is bounded by count and bytes', async () => {
   c.close();
 });
 
+test("production's answer to a request whose copies all failed first is not held: later pairs still fit", async () => {
+  // Room for one pair (production's answer and the candidate's, 20 KB each), not for two
+  // answers held by mistake and then a pair.
+  const c = comparator({ pending: { maxEntries: 100, maxBytes: 45_000, ttlMs: 60_000 } });
+  const big = { s: 'x'.repeat(20_000) };
+  for (let i = 0; i < 2; i++) {
+    const r = req(`/fail/${i}`);
+    c.expect(CAND, r);
+    c.failed(CAND, r.id, 'reset'); // the candidate reset before production's answer was read
+    c.production(resp('response', r.id, 200, big));
+  }
+  assert.equal(c.report().store.pending, 0, 'nothing left waiting: every side has settled');
+  await exchange(c, '/ok', big, big);
+  const d = c.report().destinations[0]!;
+  assert.equal(d.compared, 1);
+  assert.deepEqual(d.unpaired, { 'error:reset': 2 }, 'no store_full');
+  c.close();
+});
+
+test("with a control, the stats line's different count agrees with the report", async () => {
+  const stats = new Stats();
+  const c = comparator({ destinations: [{ name: CAND, role: 'candidate' }, { name: CTRL, role: 'control' }] }, stats);
+  for (let i = 0; i < 50; i++) {
+    const r = req(`/users/${i}`);
+    c.expect(CAND, r);
+    c.expect(CTRL, r);
+    c.production(resp('response', r.id, 200, { name: 'a' }));
+    c.answer(CTRL, resp('replayed-response', r.id, 200, { name: 'a' })); // the control agrees with production
+    c.answer(CAND, resp('replayed-response', r.id, 200, { name: 'b' })); // the candidate always differs
+    await settle(c);
+  }
+  const d = c.report().destinations.find((x) => x.url === CAND)!;
+  assert.equal(d.different, 50);
+  assert.equal(stats.entry(CAND).counts['compare.different'], 50, 'counted with the field\'s running count, not as one difference in all pairs');
+  c.close();
+});
+
 test('reset forgets everything compared so far', async () => {
   const c = comparator();
   await exchange(c, '/a/1', { a: 1 }, { a: 2 });
