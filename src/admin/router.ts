@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Logger } from '../telemetry/logger.js';
 import { RateLimitedLog } from '../telemetry/logger.js';
 import { authenticate, loginCookie, presentedToken } from './auth.js';
@@ -74,6 +75,9 @@ export class AdminRouter {
     const url = new URL(originFormOf(req.target), 'http://admin.invalid');
     const sub = url.pathname.slice(surface.prefix.length) || '/';
     const token = this.#deps.token;
+    if (token === undefined && !addressedByAddress(req.headers.get('host'))) {
+      return text(403, 'without TRAFFIC_DUPLICATOR_ADMIN_TOKEN this listener answers only requests addressed to an IP address or localhost; set the token to reach it by a name\n');
+    }
     let setCookie: string | undefined;
     if (token !== undefined) {
       const auth = authenticate(presentedToken(req.headers, url.searchParams), token);
@@ -206,4 +210,17 @@ export function isUnderPrefix(target: string, prefix: string): boolean {
   if (!t.startsWith(prefix)) return false;
   const next = t.charCodeAt(prefix.length);
   return Number.isNaN(next) || next === 0x2f /* / */ || next === 0x3f /* ? */;
+}
+
+/**
+ * Without a token, the admin listener trusts whoever can reach it (loopback, a pod's own
+ * network). A web page can still reach a loopback port by DNS rebinding: its own host name,
+ * re-pointed at 127.0.0.1, is same-origin to the browser, which then reads the report (real
+ * production bodies) and posts controls. Such requests carry that name in Host; curl, a
+ * Prometheus scrape of the pod's address or a port-forward carry an address or localhost.
+ */
+function addressedByAddress(host: string | undefined): boolean {
+  if (host === undefined) return true; // HTTP/1.0 without Host: not a browser
+  const name = host.startsWith('[') ? host.slice(1, Math.max(1, host.indexOf(']'))) : host.replace(/:\d*$/, '');
+  return name.toLowerCase() === 'localhost' || isIP(name) !== 0;
 }

@@ -46,6 +46,15 @@ async function runScenario(withControl: boolean): Promise<{ report: CompareRepor
       live = (await res.json()) as CompareReport;
       return live.destinations?.find((d) => d.role === 'candidate')?.compared === 93;
     }, 20_000, 'the live report to count every pair');
+    // Without a token, only requests addressed to an address or localhost are answered: a
+    // page re-pointing its own name at 127.0.0.1 (DNS rebinding) gets nothing.
+    const statusFor = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: adminPort, path: '/api/report', headers: { host } }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject);
+      });
+    assert.equal(await statusFor(`rebind.attacker.example:${adminPort}`), 403);
+    assert.equal(await statusFor(`localhost:${adminPort}`), 200);
+    assert.equal(await statusFor(`[::1]:${adminPort}`), 200);
     const { code } = await wrapper.stop();
     assert.equal(code, 0, wrapper.logs());
     const report = JSON.parse(readFileSync(json, 'utf8')) as CompareReport;
