@@ -1,4 +1,4 @@
-import type { Logger } from './logger.js';
+import { formatValue, type Logger } from './logger.js';
 import { Stats, TAP, PROCESS } from './stats.js';
 
 /**
@@ -20,10 +20,11 @@ export function formatStatsLines(stats: Stats, previous: Map<string, Map<string,
       const samples = Object.entries(stats.readGauges(dest)).map(([name, v]) => `sample#${name}=${v}`);
       samples.push(...busyShares(stats.readBusy(dest), prev, now, nowMs));
       previous.set(dest, now);
-      lines.push([`at=stats dest=${dest}`, ...samples].join(' '));
+      lines.push([`at=stats dest=${formatValue(dest)}`, ...samples].join(' '));
       continue;
     }
-    const parts = [`at=stats dest=${dest}`];
+    // A destination is quoted when it must be (a file path with a space), as every logfmt value.
+    const parts = [`at=stats dest=${formatValue(dest)}`];
     const count = (name: string, total: number) => {
       now.set(name, total);
       parts.push(`count#${name}=${total - (prev.get(name) ?? 0)}`);
@@ -83,7 +84,7 @@ export function formatTotalLines(stats: Stats): string[] {
   for (const dest of stats.destinations()) {
     if (dest === PROCESS) continue;
     const e = stats.entry(dest);
-    const parts = [`at=stats-total dest=${dest}`, `seen=${e.seen}`];
+    const parts = [`at=stats-total dest=${formatValue(dest)}`, `seen=${e.seen}`];
     if (dest !== TAP) parts.push(`mirrored=${e.mirrored}`);
     for (const [reason, n] of Object.entries(e.dropped)) parts.push(`dropped.${reason}=${n ?? 0}`);
     for (const [kind, n] of Object.entries(e.errors)) parts.push(`errors.${kind}=${n}`);

@@ -29,7 +29,9 @@ export function isStatsLine(line: string): boolean {
 export function parseStatsLine(line: string): StatsLine | undefined {
   if (!isStatsLine(line)) return undefined;
   const tokens = line.trim().split(/\s+/);
-  const dest = tokens.find((t) => t.startsWith('dest='))?.slice('dest='.length);
+  // dest is quoted (JSON) when it holds a space, a quote or an '=' (logger.formatValue).
+  const d = /(?:^|\s)dest=("(?:[^"\\]|\\.)*"|\S+)/.exec(line)?.[1];
+  const dest = d?.startsWith('"') ? (JSON.parse(d) as string) : d;
   if (!dest) return undefined;
   const parsed: StatsLine = { dest, counts: new Map(), samples: new Map() };
   for (const t of tokens) {

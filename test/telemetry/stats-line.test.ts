@@ -24,6 +24,18 @@ test('parseStatsLine reads back what formatStatsLines writes', () => {
   assert.equal(byDest.get(TAP)!.counts.get('dropped.desync'), 1);
 });
 
+test('a destination with a space (a file path) is quoted, so the line stays one logfmt record, and reads back', () => {
+  const stats = new Stats();
+  const dest = '/app/my captures/%Y.gor';
+  stats.seen(dest);
+  stats.mirrored(dest);
+  const [line] = formatStatsLines(stats, new Map());
+  assert.equal(line, 'at=stats dest="/app/my captures/%Y.gor" count#seen=1 count#mirrored=1');
+  const parsed = parseStatsLine(`source=traffic-duplicator ${line}`)!;
+  assert.equal(parsed.dest, dest);
+  assert.deepEqual(Object.fromEntries(parsed.counts), { seen: 1, mirrored: 1 });
+});
+
 test('sumStatsLines adds the per-interval deltas and keeps the last samples; other lines are skipped', () => {
   const lines = [
     'source=traffic-duplicator at=listening port=5000',
