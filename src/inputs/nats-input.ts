@@ -169,6 +169,12 @@ class NatsReplay implements NatsInput {
   #arrived: JsMsg[] = [];
   /** Records of the current batch handed to the outputs and not yet acked. */
   #held: JsMsg[] = [];
+  /**
+   * When the current batch was last kept alive (working()). The broker redelivers a record
+   * not acked within the ack wait, to another replayer, so the batch is touched every third
+   * of it across all the waits it lives through (pacing is many short waits), not per wait.
+   */
+  #lastTouch = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -204,6 +210,7 @@ class NatsReplay implements NatsInput {
           // into #arrived at once, and pacing works from there (records are still handled as
           // they arrive: a half-full batch at the stream's end costs no wait).
           this.#arrived = [];
+          this.#lastTouch = performance.now(); // delivered just now
           let fetched = false;
           let wake: (() => void) | undefined;
           const reader = (async () => {
@@ -375,19 +382,24 @@ class NatsReplay implements NatsInput {
   /** Sleeps `ms` (stop wakes it), telling the broker we are working on `m` so it is not redelivered. */
   async #wait(m: JsMsg, ms: number): Promise<'ok' | 'stopped'> {
     const until = performance.now() + ms;
-    let touched = performance.now();
+    const slice = Math.max(10, Math.min(1000, this.s.ackWaitMs / KEEPALIVE_FRACTION / 2));
     for (;;) {
       if (this.#stopped) return 'stopped';
+      this.#keepAlive(m);
       const left = until - performance.now();
       if (left <= 0) return 'ok';
-      if (performance.now() - touched > this.s.ackWaitMs / KEEPALIVE_FRACTION) {
-        m.working();
-        for (const h of this.#held) h.working();
-        for (const a of this.#arrived) a.working();
-        touched = performance.now();
-      }
-      await this.#sleep(Math.min(left, 1000));
+      await this.#sleep(Math.min(left, slice));
     }
+  }
+
+  /** Tells the broker the batch (and `current`, being paced) is still being worked on, when a third of the ack wait has passed. */
+  #keepAlive(current?: JsMsg): void {
+    const now = performance.now();
+    if (now - this.#lastTouch <= this.s.ackWaitMs / KEEPALIVE_FRACTION) return;
+    current?.working();
+    for (const h of this.#held) h.working();
+    for (const a of this.#arrived) a.working();
+    this.#lastTouch = now;
   }
 
   /**
@@ -399,12 +411,8 @@ class NatsReplay implements NatsInput {
     const held = this.#held;
     if (held.length === 0) return;
     const until = performance.now() + maxMs;
-    let touched = performance.now();
     while ((this.deps.outstanding?.() ?? 0) > 0 && performance.now() < until) {
-      if (performance.now() - touched > this.s.ackWaitMs / KEEPALIVE_FRACTION) {
-        for (const m of held) m.working();
-        touched = performance.now();
-      }
+      this.#keepAlive();
       await new Promise((r) => setTimeout(r, 2));
     }
     for (const m of held) m.ack();

@@ -163,6 +163,8 @@ describe('--input-nats: rate control and the tools', { skip, timeout: 90_000 }, 
     // 201 requests 10 ms apart: 2 s of original time.
     timedFile = gorFile(dir, 'timed.gor', 'timed', 201, 10_000_000n);
     await runTool(['nats-import', '--nats', broker.urls, '--stream', 'timed', '--subject', 'timed.in', '--create', timedFile]);
+    // 10 requests 0.7 s apart: a batch that takes 6.3 s to send, over twice a 3 s ack wait.
+    await runTool(['nats-import', '--nats', broker.urls, '--stream', 'sparse', '--subject', 'sparse.in', '--create', gorFile(dir, 'sparse.gor', 'sparse', 10, 700_000_000n)]);
   });
   after(async () => {
     await broker?.stop();
@@ -198,6 +200,25 @@ describe('--input-nats: rate control and the tools', { skip, timeout: 90_000 }, 
       assert.ok(Math.abs(sentMs - 1000) / 1000 < 0.05, `sent over ${sentMs} ms`);
       assert.ok(Math.abs(arrivedGap - 5) / 5 < 0.25, `arrivals ${arrivedGap} ms apart`);
     } finally {
+      await shadow.close();
+    }
+  });
+
+  test('a batch paced longer than the ack wait, in waits shorter than it, is kept alive: two replayers, no record twice', async () => {
+    const shadow = await startRecordingShadow();
+    const args = ['--input-nats-stream', 'sparse|100%', '--input-nats-consumer', 'sparse-pair', '--input-nats-ack-wait', '3s', '--output-http', shadow.url];
+    const first = replayer(broker.urls, args);
+    await eventually(() => shadow.received.length >= 1, 20_000, 'the first replayer under way');
+    const second = replayer(broker.urls, args);
+    try {
+      const outs = await Promise.all([first, second].map(finished));
+      const urls = shadow.received.map((r) => r.url).sort();
+      assert.equal(new Set(urls).size, 10, `every record: ${urls.join(' ')}`);
+      assert.equal(urls.length, 10, `no record twice (the broker redelivers a batch not kept alive within its ack wait): ${urls.join(' ')}`);
+      assert.deepEqual(outs.map((o) => doneField(o, 'redelivered')), [0, 0]);
+    } finally {
+      first.kill('SIGKILL');
+      second.kill('SIGKILL');
       await shadow.close();
     }
   });
