@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { flattenJson } from './diff-json.js';
 import type { ResponseView } from './response-view.js';
 
@@ -69,6 +70,21 @@ function hash32(s: string): number {
  */
 const LEARN_FULLY = 200;
 const LEARN_EVERY = 8;
+/**
+ * Endpoints whose volatile fields are kept, the least recently marked forgotten first. The
+ * endpoints come from request targets, which anyone can vary (letters-only paths never
+ * become `:id`): every map here is bounded by count and keyed by a fixed-size digest, never
+ * by the target itself (up to 64 KiB).
+ */
+const MAX_VOLATILE_ENDPOINTS = 2_000;
+/** And by bytes (the field paths, ~2 bytes a character): past it, the oldest endpoints go. */
+const MAX_VOLATILE_BYTES = 4 * 1024 * 1024;
+const MAX_OBSERVED_ENDPOINTS = 10_000;
+
+/** A 27-character key for a map, whatever the length of what it stands for. */
+function keyOf(text: string): string {
+  return createHash('sha1').update(text).digest('base64');
+}
 
 interface Seen {
   readonly hash: string;
@@ -78,6 +94,7 @@ interface Seen {
 export class VolatilityLearner {
   readonly #last = new Map<string, Seen>();
   readonly #volatile = new Map<string, Set<string>>();
+  #volatileBytes = 0;
   readonly #observed = new Map<string, number>();
   readonly #maxRequests: number;
   readonly #maxPerEndpoint: number;
@@ -89,32 +106,48 @@ export class VolatilityLearner {
 
   /** `hash` identifies the whole answer; `fingerprint` is called only when its fields are needed. */
   observe(endpoint: string, requestKey: string, hash: string, fingerprint: () => Map<string, string>): void {
-    const key = endpoint + '\u0000' + requestKey;
+    const key = keyOf(endpoint + '\u0000' + requestKey);
     const prev = this.#last.get(key);
     this.#last.delete(key);
     if (prev && prev.hash === hash) {
       this.#last.set(key, prev);
       return;
     }
-    const n = (this.#observed.get(endpoint) ?? 0) + 1;
-    if (this.#observed.size < 10_000 || this.#observed.has(endpoint)) this.#observed.set(endpoint, n);
+    const ek = keyOf(endpoint);
+    const n = (this.#observed.get(ek) ?? 0) + 1;
+    if (this.#observed.size < MAX_OBSERVED_ENDPOINTS || this.#observed.has(ek)) this.#observed.set(ek, n);
     const fp = n <= LEARN_FULLY || n % LEARN_EVERY === 0 ? fingerprint() : undefined;
     this.#last.set(key, { hash, fp });
     if (this.#last.size > this.#maxRequests) this.#last.delete(this.#last.keys().next().value!);
     if (!prev?.fp || !fp) return;
-    for (const [path, v] of fp) if (prev.fp.get(path) !== v) this.#mark(endpoint, path);
-    for (const path of prev.fp.keys()) if (!fp.has(path)) this.#mark(endpoint, path);
+    for (const [path, v] of fp) if (prev.fp.get(path) !== v) this.#mark(ek, path);
+    for (const path of prev.fp.keys()) if (!fp.has(path)) this.#mark(ek, path);
   }
 
-  #mark(endpoint: string, path: string): void {
-    let s = this.#volatile.get(endpoint);
-    if (!s) this.#volatile.set(endpoint, (s = new Set()));
-    if (s.size < this.#maxPerEndpoint) s.add(path);
+  #mark(ek: string, path: string): void {
+    let s = this.#volatile.get(ek);
+    if (s) this.#volatile.delete(ek); // most recently marked last
+    else s = new Set();
+    this.#volatile.set(ek, s);
+    if (s.size < this.#maxPerEndpoint && !s.has(path)) {
+      s.add(path);
+      this.#volatileBytes += 64 + 2 * path.length;
+    }
+    while (this.#volatile.size > MAX_VOLATILE_ENDPOINTS || (this.#volatileBytes > MAX_VOLATILE_BYTES && this.#volatile.size > 1)) {
+      const [oldest, paths] = this.#volatile.entries().next().value!;
+      this.#volatile.delete(oldest);
+      for (const p of paths) this.#volatileBytes -= 64 + 2 * p.length;
+    }
+  }
+
+  /** How many endpoints have volatile fields remembered (bounded by MAX_VOLATILE_ENDPOINTS). */
+  get volatileEndpoints(): number {
+    return this.#volatile.size;
   }
 
   /** Is a difference at `path` explained by production's own variation? Array-level kinds also look below. */
   isVolatile(endpoint: string, path: string, kind: string): boolean {
-    const s = this.#volatile.get(endpoint);
+    const s = this.#volatile.get(keyOf(endpoint));
     if (!s) return false;
     if (s.has(path)) return true;
     if (kind === 'reordered' || kind === 'lines' || kind === 'hash') {
@@ -126,6 +159,7 @@ export class VolatilityLearner {
   reset(): void {
     this.#last.clear();
     this.#volatile.clear();
+    this.#volatileBytes = 0;
     this.#observed.clear();
   }
 }

@@ -58,3 +58,17 @@ test('field path syntax', () => {
   assert.equal(fieldPathProblem('items.price'), 'not a field path');
   assert.equal(fieldPathProblem('body..a'), 'not a field path');
 });
+
+test('(b) the learner is bounded: endpoints anyone can vary (letters-only paths, long targets) keep at most 2,000 entries', () => {
+  const l = new VolatilityLearner();
+  const long = 'a'.repeat(4000);
+  for (let i = 0; i < 3000; i++) {
+    const endpoint = `GET /${long}${i.toString(36)}`;
+    l.observe(endpoint, endpoint, ...json({ session: 1 }));
+    l.observe(endpoint, endpoint, ...json({ session: 2 })); // production varies: a volatile field
+  }
+  assert.equal(l.volatileEndpoints, 2000, 'the least recently marked endpoints are forgotten');
+  const last = `GET /${long}${(2999).toString(36)}`;
+  assert.equal(l.isVolatile(last, 'body.session', 'changed'), true, 'the recent ones are kept');
+  assert.equal(l.isVolatile(`GET /${long}0`, 'body.session', 'changed'), false, 'the oldest is gone');
+});
