@@ -154,20 +154,34 @@ export async function createMetrics(deps: MetricsDeps): Promise<Metrics> {
 
   const comparison = deps.comparison;
   if (comparison) {
-    const rows = () => (comparison.enabled ? compareRows(comparison) : []);
-    const compareCounter = (name: string, help: string, pick: (r: CompareRow) => number) =>
-      new prom.Counter({
-        name,
-        help,
-        labelNames: ['destination', 'role', 'method', 'route'],
-        registers: [registry],
-        collect() {
-          this.reset();
-          for (const r of rows()) this.inc({ destination: r.destination, role: r.role, method: r.method, route: r.route }, pick(r));
-        },
-      });
-    compareCounter('traffic_duplicator_compare_compared_total', 'Response pairs compared, by destination and endpoint (route template; capped).', (r) => r.compared);
-    compareCounter('traffic_duplicator_compare_different_total', 'Compared pairs with at least one real difference.', (r) => r.different);
+    // Which endpoints have a series of their own, per destination: kept once given, so a
+    // series never moves in or out of OTHER and each counter only goes up (else a shifting
+    // top-50 would look like a counter reset to rate()).
+    const own = new Map<string, Set<string>>();
+    const rows = () => (comparison.enabled ? compareRows(comparison, own) : []);
+    const labels = (r: CompareRow) => ({ destination: r.destination, role: r.role, method: r.method, route: r.route });
+    new prom.Counter({
+      name: 'traffic_duplicator_compare_compared_total',
+      help: 'Response pairs compared, by destination and endpoint (route template; capped).',
+      labelNames: ['destination', 'role', 'method', 'route'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const r of rows()) this.inc(labels(r), r.compared);
+      },
+    });
+    // A gauge, not a counter: the report recounts differences with the noise known now, so a
+    // pair counted different can turn out to be noise later and the number go down.
+    new prom.Gauge({
+      name: 'traffic_duplicator_compare_different_pairs',
+      help: 'Compared pairs with at least one real difference, as the report counts them now (noise learned later can lower it).',
+      labelNames: ['destination', 'role', 'method', 'route'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const r of rows()) this.set(labels(r), r.different);
+      },
+    });
     new prom.Counter({
       name: 'traffic_duplicator_compare_unpaired_total',
       help: 'Pairs that could not be compared, by reason.',
@@ -197,10 +211,12 @@ interface CompareRow {
 }
 
 /**
- * One row per destination and endpoint, at most MAX_ENDPOINT_SERIES each (busiest first), the
- * rest pooled. Read from compare's counts(), not report(): a scrape needs no samples or percentiles.
+ * One row per destination and endpoint, at most MAX_ENDPOINT_SERIES each, the rest pooled as
+ * OTHER. `own` remembers which endpoints have a series (the first MAX_ENDPOINT_SERIES seen,
+ * busiest first on a scrape): an endpoint keeps its series, so no counter goes down. Read
+ * from compare's counts(), not report(): a scrape needs no samples or percentiles.
  */
-export function compareRows(comparison: ComparisonSource): CompareRow[] {
+export function compareRows(comparison: ComparisonSource, own: Map<string, Set<string>> = new Map()): CompareRow[] {
   const out: CompareRow[] = [];
   const byDest = new Map<string, CompareCount[]>();
   for (const c of comparison.counts()) {
@@ -210,15 +226,21 @@ export function compareRows(comparison: ComparisonSource): CompareRow[] {
   }
   for (const [destination, counts] of byDest) {
     const endpoints = counts.sort((a, b) => b.compared - a.compared);
+    let mine = own.get(destination);
+    if (!mine) own.set(destination, (mine = new Set()));
     const other: CompareRow = { destination, role: endpoints[0]!.role, method: 'OTHER', route: 'OTHER', compared: 0, different: 0 };
-    endpoints.forEach((e, i) => {
-      if (i < MAX_ENDPOINT_SERIES) out.push({ destination, role: e.role, method: e.method, route: e.route, compared: e.compared, different: e.different });
+    let pooled = 0;
+    for (const e of endpoints) {
+      const key = `${e.method} ${e.route}`;
+      if (!mine.has(key) && mine.size < MAX_ENDPOINT_SERIES) mine.add(key);
+      if (mine.has(key)) out.push({ destination, role: e.role, method: e.method, route: e.route, compared: e.compared, different: e.different });
       else {
+        pooled++;
         other.compared += e.compared;
         other.different += e.different;
       }
-    });
-    if (endpoints.length > MAX_ENDPOINT_SERIES) out.push(other);
+    }
+    if (pooled > 0) out.push(other);
   }
   return out;
 }

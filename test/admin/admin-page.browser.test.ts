@@ -208,11 +208,11 @@ describe('the live page and /metrics on the real comparison scenario, with a con
     const series = (name: string, dest: string, role: string, route: string) =>
       new RegExp(`^${name}\\{destination="${dest.replace(/[.]/g, '\\.')}",role="${role}",method="GET",route="${route.replace(/[.]/g, '\\.')}"\\} (\\d+)$`, 'm').exec(body)?.[1];
     assert.equal(series('traffic_duplicator_compare_compared_total', run.candidate, 'candidate', '/users/:id'), '36', body);
-    assert.equal(series('traffic_duplicator_compare_different_total', run.candidate, 'candidate', '/users/:id'), '36');
-    assert.equal(series('traffic_duplicator_compare_different_total', run.candidate, 'candidate', '/orders/:id'), '18');
-    assert.equal(series('traffic_duplicator_compare_different_total', run.candidate, 'candidate', '/health'), '0');
+    assert.equal(series('traffic_duplicator_compare_different_pairs', run.candidate, 'candidate', '/users/:id'), '36');
+    assert.equal(series('traffic_duplicator_compare_different_pairs', run.candidate, 'candidate', '/orders/:id'), '18');
+    assert.equal(series('traffic_duplicator_compare_different_pairs', run.candidate, 'candidate', '/health'), '0');
     assert.equal(series('traffic_duplicator_compare_compared_total', run.control!, 'control', '/users/:id'), '36');
-    assert.equal(series('traffic_duplicator_compare_different_total', run.control!, 'control', '/users/:id'), '0', 'the control differs by noise only');
+    assert.equal(series('traffic_duplicator_compare_different_pairs', run.control!, 'control', '/users/:id'), '0', 'the control differs by noise only');
     assert.match(body, new RegExp(`^traffic_duplicator_copies_mirrored_total\\{destination="${run.candidate.replace(/[.]/g, '\\.')}"\\} ${PAIRS}$`, 'm'));
     const out = execFileSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
     assert.equal(out.trim(), '', `promtool: ${out}`);

@@ -16,6 +16,8 @@ import { Stats } from '../../src/telemetry/stats.js';
 import { newMessageId, nowNs, type RequestMessage } from '../../src/core/message.js';
 import { authenticate, cookieValue, tokenMatches } from '../../src/admin/auth.js';
 import { isUnderPrefix } from '../../src/admin/router.js';
+import { compareRows, MAX_ENDPOINT_SERIES } from '../../src/admin/metrics.js';
+import type { CompareCount, Comparison } from '../../src/compare/index.js';
 
 const TOKEN = 'abcdefghijklmnop-0123';
 const noFiles = { cwd: '/app', readFile: () => undefined };
@@ -134,4 +136,20 @@ test('the gate: paused drops count as seen + dropped; sampling is an exact runni
   await gate.close(1000); // outputs deliver out of offer()'s call: closing flushes
   assert.equal(stats.entry('null').mirrored, 2);
   assert.throws(() => gate.setSamplePercent(101), RangeError);
+});
+
+test('/metrics compare rows: an endpoint keeps its own series once given one, so no counter moves into OTHER and goes down', () => {
+  let counts: CompareCount[] = [];
+  const comparison = { enabled: true, counts: () => counts, report: () => { throw new Error('not used'); }, reset: () => {} } as unknown as Comparison;
+  const own = new Map<string, Set<string>>();
+  const row = (route: string, compared: number): CompareCount => ({ destination: 'http://c/', role: 'candidate', method: 'GET', route, compared, different: 0 });
+  counts = Array.from({ length: MAX_ENDPOINT_SERIES + 1 }, (_, i) => row(`/r${i}`, 100 - i));
+  const first = compareRows(comparison, own);
+  assert.equal(first.find((r) => r.route === 'OTHER')?.compared, 100 - MAX_ENDPOINT_SERIES, 'the least busy is pooled');
+  // The pooled endpoint becomes the busiest: it stays pooled, and OTHER only grows.
+  counts = counts.map((c, i) => (i === MAX_ENDPOINT_SERIES ? { ...c, compared: 1000 } : c));
+  const second = compareRows(comparison, own);
+  assert.equal(second.find((r) => r.route === 'OTHER')?.compared, 1000);
+  assert.equal(second.filter((r) => r.route !== 'OTHER').length, MAX_ENDPOINT_SERIES);
+  assert.equal(second.find((r) => r.route === '/r0')?.compared, 100, 'the first ones keep their series');
 });
