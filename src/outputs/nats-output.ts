@@ -47,13 +47,15 @@ import { QueuedOutput, type Admission, type QueuedOutputDeps } from './queued-ou
 /** A copy is retried until it is this many --output-nats-timeout old (15 s by default). */
 const RETRY_WINDOW_FACTOR = 3;
 /**
- * Disconnected for less than this, copies are still accepted: the client holds them while it
- * reconnects to another server of the cluster (well under a second), bounded by our window.
- * Longer, and they are dropped `broker_unavailable` instead of filling the window.
+ * Disconnected for less than this, copies are still accepted, bounded by our window, while
+ * the client reconnects to another server of the cluster (well under a second). The client
+ * drops what it buffered when it reconnects, so every attempt still awaiting its ack is
+ * published again then, under its message id (stored once). Disconnected longer, copies are
+ * dropped `broker_unavailable` instead of filling the window.
  */
 const DOWN_GRACE_MS = 2000;
-/** What a publish attempt still awaiting its ack settles as when close() begins. */
-const CLOSING = Symbol('closing');
+/** What a publish attempt still awaiting its ack settles as when it is to be made again at once (close() begins, or the connection came back). */
+const ASK_AGAIN = Symbol('ask again');
 
 /** The connected side of the output, opened before anything else starts (so errors exit 2). */
 export interface NatsPublisher {
@@ -102,8 +104,9 @@ export async function openNatsPublisher(settings: NatsOutputSettings, deps: { lo
     reconnectTimeWait: 1000,
     reconnectJitter: 200,
     timeout: 3000,
-    // The client buffers what is published while it reconnects; our window (max pending
-    // copies and bytes) is what bounds that buffer, since offer() refuses while disconnected.
+    // What is published while disconnected waits in the client's buffer, bounded by our
+    // window (max pending copies and bytes; offer() refuses after DOWN_GRACE_MS down). The
+    // client drops that buffer when it reconnects: NatsOutput publishes those copies again.
     pingInterval: 10_000,
     maxPingOut: 2,
     // An Error (with its stack) per request just in case it times out costs more CPU than the
@@ -252,7 +255,7 @@ class NatsOutput extends QueuedOutput<Copy> {
   /** When the connection was lost (performance.now()). */
   #downSince = 0;
   #batchScheduled = false;
-  /** One per publish attempt awaiting its ack: close() calls them to ask again at once. */
+  /** One per publish attempt awaiting its ack: close() and a reconnect call them to ask again at once. */
   readonly #askAgain = new Set<() => void>();
 
   constructor(pub: NatsPublisher, deps: NatsOutputDeps) {
@@ -278,7 +281,12 @@ class NatsOutput extends QueuedOutput<Copy> {
     this.#up = !nc.isClosed();
     const setUp = (up: boolean) => {
       if (this.#up && !up) this.#downSince = performance.now();
+      const back = !this.#up && up;
       this.#up = up;
+      // What was published while down was dropped from the client's buffer at the reconnect:
+      // publish those attempts again now rather than after their whole --output-nats-timeout
+      // (a sub-second failover otherwise filled the window and cost seconds of broker_slow).
+      if (back) for (const askAgain of this.#askAgain) askAgain();
     };
     watchStatus(nc, this.log, { dest: this.name }, setUp);
     void nc.closed().then(() => {
@@ -353,8 +361,9 @@ class NatsOutput extends QueuedOutput<Copy> {
           // broker stored the copy, then a node died before answering), and its timeout can
           // outlast the close's grace. Asked again under the same message id, JetStream
           // answers at once: a duplicate's ack if it has the copy, a new one if it has not.
-          // (An attempt made after close() began is simply awaited.)
-          if ((this.isOpen ? await this.#untilClose(attempt) : await attempt) === CLOSING) {
+          // The same after a reconnect, which dropped what the client had not sent. (An
+          // attempt made after close() began is simply awaited.)
+          if ((this.isOpen ? await this.#untilAskedAgain(attempt) : await attempt) === ASK_AGAIN) {
             attempt.catch(() => {});
             continue;
           }
@@ -373,13 +382,13 @@ class NatsOutput extends QueuedOutput<Copy> {
     }
   }
 
-  /** The attempt's ack, or CLOSING if close() begins first. */
-  async #untilClose<T>(attempt: Promise<T>): Promise<T | typeof CLOSING> {
+  /** The attempt's ack, or ASK_AGAIN if close() begins or the connection comes back first. */
+  async #untilAskedAgain<T>(attempt: Promise<T>): Promise<T | typeof ASK_AGAIN> {
     let askAgain!: () => void;
-    const closing = new Promise<typeof CLOSING>((resolve) => (askAgain = () => resolve(CLOSING)));
+    const askedAgain = new Promise<typeof ASK_AGAIN>((resolve) => (askAgain = () => resolve(ASK_AGAIN)));
     this.#askAgain.add(askAgain);
     try {
-      return await Promise.race([attempt, closing]);
+      return await Promise.race([attempt, askedAgain]);
     } finally {
       this.#askAgain.delete(askAgain);
     }

@@ -137,6 +137,30 @@ describe('--output-nats with the broker down', { skip, timeout: 90_000 }, () => 
   });
   after(async () => broker?.stop());
 
+  test('a broker restart shorter than the grace: copies sent while it was down are published again when it is back, not after their timeout', async () => {
+    if (!broker.nodes[0]!.proc) await broker.restart(0);
+    // A 30 s publish timeout: waiting it out would fail the 10 s wait below.
+    const w = await startNatsWrapper(['--output-nats', broker.urls, '--output-nats-timeout', '30s']);
+    try {
+      await sendAll(w.port, ['/short/before']);
+      await eventually(async () => (await readStream(broker.urls, 'traffic')).some((r) => r.firstLine.includes('/short/before')), 10_000, 'the first copy stored');
+      await broker.kill(0);
+      await waitForLog(w.proc, /at=nats-disconnected/, 10_000);
+      await sendAll(w.port, ['/short/d1', '/short/d2', '/short/d3'], 1); // within the 2 s grace: accepted
+      await broker.restart(0);
+      await eventually(async () => {
+        const stored = (await readStream(broker.urls, 'traffic')).map((r) => r.firstLine.split(' ')[1]);
+        return ['/short/d1', '/short/d2', '/short/d3'].every((p) => stored.includes(p));
+      }, 10_000, 'the copies sent while down stored soon after the reconnect');
+      const { output } = await stopProc(w.proc);
+      const a = natsTotals(output);
+      assertAccounted(a, 'nats output');
+      assert.equal(a.mirrored, 4, JSON.stringify(a.totals));
+    } finally {
+      w.proc.kill('SIGKILL');
+    }
+  });
+
   test('down at start and mid-run: every request answered, drops counted by reason, reconnect logged, publishing resumes', async () => {
     await broker.kill(0);
     const w = await startNatsWrapper(['--output-nats', broker.urls]);
