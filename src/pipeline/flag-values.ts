@@ -60,13 +60,18 @@ export function wireText(text: string): string {
 }
 
 /**
- * A Go regexp over a message's bytes: the pattern is compiled as its UTF-8 bytes (wireText),
- * so non-ASCII literals match as in gor. (`.` and classes then see a non-ASCII character as
- * its bytes, where Go sees one rune.)
+ * A message's field or target (bytes, one char per byte) as the text a Go regexp matches:
+ * UTF-8 decoded, so `.` is one character and `^José$` matches a field sent in UTF-8, as in
+ * gor. A byte that is not UTF-8 reads as U+FFFD, as Go's regexp reads it. ASCII is returned
+ * as is (no copy).
  */
+export function matchText(bytes: string): string {
+  return /^[\x00-\x7f]*$/.test(bytes) ? bytes : Buffer.from(bytes, 'latin1').toString('utf8');
+}
+
 export function regexpOf(at: FlagAt, pattern: string, form: ValueForm): GoRegexp {
   try {
-    return compileGoRegexp(wireText(pattern));
+    return compileGoRegexp(pattern);
   } catch (err) {
     throw badValue(at, (err as Error).message, form);
   }

@@ -198,6 +198,8 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
     request: basic('Basic Y3VzdG9tZXI2OnJlc3RAMTIzXlRFU1Q=='),
     expect: 'unchanged',
   },
+  { name: 'basic-auth: a non-ASCII user (UTF-8, as Go matches bytes) passes ^josé:', flags: [[BA, '^josé:']], request: basic('Basic am9zw6k6cHc='), expect: 'unchanged' },
+  { name: 'basic-auth: a non-ASCII user that differs is dropped', flags: [[BA, '^josè:']], request: basic('Basic am9zw6k6cHc='), expect: 'dropped' },
   {
     name: 'gor: basic-auth ^(homer simpson|mickey mouse).* drops customer6',
     flags: [[BA, '^(homer simpson|mickey mouse).*']],

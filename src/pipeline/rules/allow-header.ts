@@ -1,5 +1,5 @@
 import type { RequestMessage } from '../../core/message.js';
-import { goTrimSpace, headerName, regexpOf, splitOnce, type ValueForm } from '../flag-values.js';
+import { goTrimSpace, headerName, matchText, regexpOf, splitOnce, type ValueForm } from '../flag-values.js';
 import type { GoRegexp } from '../go/regexp.js';
 import { gorHeader } from '../http-view.js';
 import { filterPerOccurrence, type Occurrence, type RuleKind } from './kind.js';
@@ -19,7 +19,7 @@ export function parseHeaderPattern(value: string, at: HeaderPatternSpec['at'], e
 /** gor's header filters match a header that is present, non-empty, and matches the pattern. */
 export function headerMatches({ name, re }: HeaderPatternSpec, req: RequestMessage): boolean {
   const v = gorHeader(req.headers, name);
-  return v !== '' && re.test(v);
+  return v !== '' && re.test(matchText(v));
 }
 
 /**

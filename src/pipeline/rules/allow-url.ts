@@ -1,4 +1,4 @@
-import { regexpOf, type ValueForm } from '../flag-values.js';
+import { matchText, regexpOf, type ValueForm } from '../flag-values.js';
 import type { GoRegexp } from '../go/regexp.js';
 import { dropBy, type RuleKind } from './kind.js';
 
@@ -20,7 +20,8 @@ export const allowUrl: RuleKind<GoRegexp> = {
       {
         name,
         apply(req) {
-          for (const re of patterns) if (re.test(req.target)) return req;
+          const target = matchText(req.target);
+          for (const re of patterns) if (re.test(target)) return req;
           return drop;
         },
       },

@@ -1,4 +1,4 @@
-import { regexpOf } from '../flag-values.js';
+import { matchText, regexpOf } from '../flag-values.js';
 import type { GoRegexp } from '../go/regexp.js';
 import { URL_FORM } from './allow-url.js';
 import { filterPerOccurrence, type Occurrence, type RuleKind } from './kind.js';
@@ -7,5 +7,5 @@ import { filterPerOccurrence, type Occurrence, type RuleKind } from './kind.js';
 export const disallowUrl: RuleKind<Occurrence & { re: GoRegexp }> = {
   flag: '--http-disallow-url',
   parse: (value, at) => ({ at, value, re: regexpOf(at, value, { ...URL_FORM, example: '^/admin' }) }),
-  build: (specs) => filterPerOccurrence(specs, ({ re }, req) => !re.test(req.target)),
+  build: (specs) => filterPerOccurrence(specs, ({ re }, req) => !re.test(matchText(req.target))),
 };
