@@ -35,8 +35,11 @@ export async function openNats(config: Config, log: Logger, env: NodeJS.ProcessE
           return engine!.stats;
         },
         log,
-        // --compare on a replay compares the recorded answers (--output-nats-responses) with the candidates'.
-        includeResponses: config.compare.enabled,
+        // Recorded answers (--output-nats-responses) for whoever uses them: a file, stdout,
+        // the middleware, --compare (as for a file replay). Asked once the engine exists.
+        get includeResponses() {
+          return engine!.usesResponses;
+        },
         outstanding: () => outputsOutstanding(engine!),
       });
       out.input = (e) => {

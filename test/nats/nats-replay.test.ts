@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type net from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, assertBuilt, shadowAccounting, assertAccounted } from '../helpers/duplicator.js';
@@ -165,6 +165,20 @@ describe('--input-nats: rate control and the tools', { skip, timeout: 90_000 }, 
     await runTool(['nats-import', '--nats', broker.urls, '--stream', 'timed', '--subject', 'timed.in', '--create', timedFile]);
     // 10 requests 0.7 s apart: a batch that takes 6.3 s to send, over twice a 3 s ack wait.
     await runTool(['nats-import', '--nats', broker.urls, '--stream', 'sparse', '--subject', 'sparse.in', '--create', gorFile(dir, 'sparse.gor', 'sparse', 10, 700_000_000n)]);
+    // Two requests and their recorded answers.
+    const answers: Buffer[] = [];
+    for (let i = 0; i < 2; i++) {
+      for (const rec of [
+        { type: '1' as const, id: `ans${i}`, timestampNs: T0 + BigInt(i) * 1_000_000n, payload: Buffer.from(`GET /ans/${i} HTTP/1.1\r\nHost: app\r\n\r\n`) },
+        { type: '2' as const, id: `ans${i}`, timestampNs: T0 + BigInt(i) * 1_000_000n + 1000n, latencyNs: 1000n, payload: Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok') },
+      ]) {
+        const enc = encodeRecord(rec);
+        assert.ok(enc.ok);
+        answers.push(enc.bytes);
+      }
+    }
+    writeFileSync(join(dir, 'answers.gor'), Buffer.concat(answers));
+    await runTool(['nats-import', '--nats', broker.urls, '--stream', 'answers', '--subject', 'answers.in', '--create', join(dir, 'answers.gor')]);
   });
   after(async () => {
     await broker?.stop();
@@ -221,6 +235,15 @@ describe('--input-nats: rate control and the tools', { skip, timeout: 90_000 }, 
       second.kill('SIGKILL');
       await shadow.close();
     }
+  });
+
+  test('recorded answers in the stream go on to a file output, as in a file replay', async () => {
+    const out = join(dir, 'answers-out');
+    await finished(replayer(broker.urls, ['--input-nats-stream', 'answers|1000%', '--output-file', join(out, 'out.gor')]));
+    const files = readdirSync(out).filter((f) => f.endsWith('.gor'));
+    const text = files.map((f) => readFileSync(join(out, f)).toString('latin1')).join('');
+    assert.equal(text.match(/^1 ans/gm)?.length, 2, text);
+    assert.equal(text.match(/^2 ans/gm)?.length, 2, `the two recorded answers are kept: ${text}`);
   });
 
   test('nats-export writes back the very .gor file nats-import read', async () => {
