@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { SYSTEM_CLOCK, type Clock } from '../core/clock.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -21,6 +22,8 @@ export interface ChildAppOptions {
   spawnFn?: typeof spawn;
   /** How signals are sent (process.kill; 0 asks whether the target exists); a test with a fake spawn must not signal real pids. */
   kill?: (pid: number, sig: NodeJS.Signals | 0) => void;
+  /** Whether a process group still has a live process (default: /proc on Linux; with an injected `kill`, signal 0). */
+  groupAlive?: (pgid: number) => boolean;
   /** Grace timers and readiness polling (tests advance a fake one). */
   clock?: Clock;
   /** One readiness check of the private port: the loopback host that answered, if any. */
@@ -37,6 +40,44 @@ export function exitStatusOf(code: number | null, signal: NodeJS.Signals | null)
 const GROUP_POLL_MS = 50;
 
 /**
+ * Whether process group `pgid` has a process that is not a zombie. kill(-pgid, 0) is not
+ * enough: it succeeds for zombies too, and when a member's parent (a shell that was killed)
+ * is gone, it is reparented to PID 1, which may be us (a container without an init) and
+ * Node reaps only its own children, so we would wait out the whole grace. On Linux /proc
+ * says which are live; elsewhere signal 0 is all there is.
+ */
+export function groupHasLiveProcess(pgid: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return signalReaches(-pgid);
+  }
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) < 0x30 || entry.charCodeAt(0) > 0x39) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so read after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] !== 'Z' && Number(fields[2]) === pgid) return true;
+  }
+  return false;
+}
+
+function signalReaches(target: number, kill: (pid: number, sig: 0) => void = (p, s) => process.kill(p, s)): boolean {
+  try {
+    kill(target, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
  * The app as a child process in its own process group, so a signal reaches everything it
  * started (`bundle exec` → puma → workers) and nothing outlives us.
  */
@@ -47,6 +88,7 @@ export class ChildApp {
   readonly #kill: (pid: number, sig: NodeJS.Signals | 0) => void;
   readonly #clock: Clock;
   readonly #probe: (port: number) => Promise<string | undefined>;
+  readonly #groupAliveOf: (pgid: number) => boolean;
   readonly exited: Promise<ExitInfo>;
 
   constructor(options: ChildAppOptions) {
@@ -54,6 +96,7 @@ export class ChildApp {
     this.#kill = options.kill ?? ((pid, sig) => process.kill(pid, sig));
     this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#probe = options.probe ?? probeLoopback;
+    this.#groupAliveOf = options.groupAlive ?? (options.kill ? (pgid) => signalReaches(-pgid, this.#kill) : groupHasLiveProcess);
     const [file, ...args] = options.command;
     if (!file) throw new Error('no command to run');
     const spawnOptions: SpawnOptions = {
@@ -141,13 +184,7 @@ export class ChildApp {
   /** Whether a process of the app's group is still alive (its leader may have gone first). */
   #groupAlive(): boolean {
     const pid = this.#child.pid;
-    if (pid === undefined) return false;
-    try {
-      this.#kill(-pid, 0);
-      return true;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'EPERM';
-    }
+    return pid !== undefined && this.#groupAliveOf(pid);
   }
 
   #killGroup(sig: NodeJS.Signals): void {
