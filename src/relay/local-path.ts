@@ -144,7 +144,7 @@ export class LocalPathPipe {
   #tryAnswer(): void {
     const pending = this.#pending;
     if (!pending?.answer) return;
-    if (this.#tracker.outstanding > 0 && !this.#tracker.lost) return;
+    if (this.#appStillAnswering()) return;
     if (this.#client.destroyed) return;
     this.#pending = undefined;
     const { head } = pending.req;
@@ -160,6 +160,11 @@ export class LocalPathPipe {
     this.#sniffer.resume();
     if (!this.#pending && !this.#waitingDrain) this.#client.resume();
     this.#maybeEndApp();
+  }
+
+  /** The app has not yet answered every request before ours (while its answers can be counted). */
+  #appStillAnswering(): boolean {
+    return this.#tracker.outstanding > 0 && !this.#tracker.lost;
   }
 
   #maybeEndApp(): void {
@@ -179,7 +184,7 @@ export class LocalPathPipe {
   #tryClose(): void {
     const answer = this.#closing;
     if (!answer) return;
-    if (this.#tracker.outstanding > 0 && !this.#tracker.lost) return;
+    if (this.#appStillAnswering()) return;
     this.#closing = undefined;
     if (!this.#client.destroyed) {
       const bytes = serialize(answer, false, false);
