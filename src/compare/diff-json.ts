@@ -39,7 +39,11 @@ export function show(v: unknown, redact: Redact, key?: string): string {
  */
 type Digests = WeakMap<object, string>;
 
+/** How many digests were computed (not found memoized), over the process: the tests bound the work of a diff by it. */
+export const digestWork = { computed: 0 };
+
 function digest(v: unknown, memo: Digests): string {
+  digestWork.computed++;
   if (v === null || typeof v !== 'object') {
     const text = JSON.stringify(v);
     return text.length <= 32 ? text : hashText(text);
