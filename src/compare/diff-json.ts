@@ -39,7 +39,7 @@ export function show(v: unknown, redact: Redact, key?: string): string {
  */
 type Digests = WeakMap<object, string>;
 
-/** How many digests were computed (not found memoized), over the process: the tests bound the work of a diff by it. */
+/** How many digests were asked for (memoized or not), over the process: the tests bound the work of a diff by it. */
 export const digestWork = { computed: 0 };
 
 function digest(v: unknown, memo: Digests): string {
