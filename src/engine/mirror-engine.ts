@@ -128,16 +128,15 @@ export function startMirror(plan: MirrorPlan, deps: { log: Logger; stats?: Stats
   // middleware protocol carries them, comparison compares them. HTTP shadows never need them.
   const keepResponses = Boolean(middleware) || config.fileOutputs.length > 0 || config.outputStdout || (deps.natsPublisher !== undefined && config.nats.output.responses);
   const captureResponses = keepResponses || compare !== undefined;
-  // Recorded answers in a replay go on too, as gor's do: a file output keeps them (a capture
-  // read and written again keeps its type 2 records), the middleware reads them. HTTP
-  // destinations never take them (wants()), and an answer whose request a modifier filtered
-  // is dropped with it (the router).
-  const forwardResponses = keepResponses;
+  // Answers go on to the outputs when one keeps them, recorded ones in a replay too, as gor's
+  // do: a file output keeps them (a capture read and written again keeps its type 2 records),
+  // the middleware reads them. HTTP destinations never take them (wants()), and an answer
+  // whose request a modifier filtered is dropped with it (the router).
   const input = compare
     ? (msg: Message) => {
         if (msg.type === 'response') {
           compare.production(msg);
-          if (!forwardResponses) return;
+          if (!keepResponses) return;
         }
         route(msg);
       }
