@@ -80,10 +80,7 @@ export class Stats {
   }
 
   gauge(dest: string, name: string, read: GaugeReader): void {
-    let g = this.#gauges.get(dest);
-    if (!g) this.#gauges.set(dest, (g = new Map()));
-    g.set(name, read);
-    this.entry(dest);
+    this.#register(this.#gauges, dest, name, read);
   }
 
   /**
@@ -92,9 +89,14 @@ export class Stats {
    * seconds. A share computed on read would depend on who read last.
    */
   busy(dest: string, name: string, read: BusyReader): void {
-    let b = this.#busy.get(dest);
-    if (!b) this.#busy.set(dest, (b = new Map()));
-    b.set(name, read);
+    this.#register(this.#busy, dest, name, read);
+  }
+
+  /** Adds a reader under `dest` (which then has a stats line). */
+  #register(readers: Map<string, Map<string, () => number>>, dest: string, name: string, read: () => number): void {
+    let byName = readers.get(dest);
+    if (!byName) readers.set(dest, (byName = new Map()));
+    byName.set(name, read);
     this.entry(dest);
   }
 
