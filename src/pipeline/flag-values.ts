@@ -48,15 +48,17 @@ export function headerName(at: FlagAt, name: string, form: ValueForm): string {
   return name;
 }
 
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\x00-\x7f]*$/;
+
 /**
  * A flag's text as the bytes it stands for on the wire: UTF-8, one char per byte, which is
  * how a message's target and fields hold their bytes (latin1). gor's values are Go strings,
- * UTF-8 bytes: `--http-set-header 'X-Note: café'` sends c3 a9, and `^José$` matches a field
- * sent in UTF-8. (Kept as typed, `é` would be written as the one byte e9, and `€` cut to ac.)
+ * UTF-8 bytes: `--http-set-header 'X-Note: café'` sends c3 a9. (Kept as typed, `é` would be
+ * written as the one byte e9, and `€` cut to ac.) matchText is the way back, for matching.
  */
 export function wireText(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return /^[\x00-\x7f]*$/.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
+  return ASCII.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
 }
 
 /**
@@ -66,7 +68,7 @@ export function wireText(text: string): string {
  * as is (no copy).
  */
 export function matchText(bytes: string): string {
-  return /^[\x00-\x7f]*$/.test(bytes) ? bytes : Buffer.from(bytes, 'latin1').toString('utf8');
+  return ASCII.test(bytes) ? bytes : Buffer.from(bytes, 'latin1').toString('utf8');
 }
 
 export function regexpOf(at: FlagAt, pattern: string, form: ValueForm): GoRegexp {
