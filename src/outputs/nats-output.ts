@@ -286,7 +286,7 @@ class NatsOutput extends QueuedOutput<Copy> {
       // What was published while down was dropped from the client's buffer at the reconnect:
       // publish those attempts again now rather than after their whole --output-nats-timeout
       // (a sub-second failover otherwise filled the window and cost seconds of broker_slow).
-      if (back) for (const askAgain of this.#askAgain) askAgain();
+      if (back) this.#askAllAgain();
     };
     watchStatus(nc, this.log, { dest: this.name }, setUp);
     void nc.closed().then(() => {
@@ -324,8 +324,13 @@ class NatsOutput extends QueuedOutput<Copy> {
   }
 
   override close(graceMs: number): Promise<void> {
-    for (const askAgain of this.#askAgain) askAgain();
+    this.#askAllAgain();
     return super.close(graceMs);
+  }
+
+  /** Every publish attempt still awaiting its ack is made again at once, under its message id. */
+  #askAllAgain(): void {
+    for (const askAgain of this.#askAgain) askAgain();
   }
 
   /**
